@@ -1,0 +1,60 @@
+# Two commands on a fresh machine: `make mock` and `make test`. Each creates or
+# refreshes .venv/ from pyproject.toml by itself.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+HOST ?= 127.0.0.1
+PORT ?= 4010
+MOCK_ARGS ?=
+
+.DEFAULT_GOAL := help
+.PHONY: help install mock test contract lint openapi bench clean
+
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR (or MOCK_* env vars)"
+	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID MAX_EXAMPLES JUNIT_XML"
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+install: $(STAMP) ## Create or refresh the virtual environment in .venv/
+
+mock: $(STAMP) ## Run the mock server on http://$(HOST):$(PORT)
+	$(BIN)/dayzero-mock --host $(HOST) --port $(PORT) \
+		$(if $(SEED),--seed $(SEED)) $(if $(CLOCK),--clock $(CLOCK)) \
+		$(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(WORLD),--world $(WORLD)) \
+		$(if $(LATENCY),--latency $(LATENCY)) $(if $(OPENAPI_DIR),--openapi-dir $(OPENAPI_DIR)) \
+		$(MOCK_ARGS)
+
+test: $(STAMP) ## Lint, then run the project's tests (the contract suite against the mock included)
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest
+
+contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID=...; no BASE_URL: against a fresh mock)
+	$(BIN)/python -m contract_tests \
+		$(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(TOKEN),--token $(TOKEN)) \
+		$(if $(BUSINESS_ID),--business-id $(BUSINESS_ID)) \
+		$(if $(OTHER_BUSINESS_ID),--other-business-id $(OTHER_BUSINESS_ID)) \
+		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
+		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML))
+
+lint: $(STAMP) ## ruff, openapi-spec-validator and Redocly CLI over the bundled contract
+	$(BIN)/ruff check .
+	$(BIN)/dayzero-openapi --out build
+	$(BIN)/python -m openapi_spec_validator build/openapi.json
+	npx --yes @redocly/cli@2.77.0 lint --config openapi/redocly.yaml build/openapi.yaml
+
+openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/openapi.yaml
+	$(BIN)/dayzero-openapi --out build
+
+bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
+	$(BIN)/python -m bench
+
+clean: ## Remove the virtual environment and build output
+	rm -rf $(VENV) build .pytest_cache .ruff_cache

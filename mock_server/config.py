@@ -1,0 +1,37 @@
+"""One configuration object for the whole mock; no module-level settings elsewhere."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+DEFAULT_CORS_ORIGIN_REGEX = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+
+
+@dataclass(frozen=True)
+class MockConfig:
+    """Everything that changes how the mock behaves, as chosen on the command line.
+
+    ``seed`` and ``clock`` together make responses reproducible: with a fixed clock the
+    mock's time starts there and advances by a fixed step per request instead of
+    following the wall clock, and every id and generated value comes from ``seed``.
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 4010
+    openapi_dir: Path | None = None
+    seed: int = 0
+    clock: datetime | None = None
+    data_dir: Path | None = None
+    world_file: Path | None = None
+    latency_ms: tuple[int, int] = (0, 0)
+    cors_origin_regex: str | None = DEFAULT_CORS_ORIGIN_REGEX
+    presign_secret: bytes | None = None  # None: derived from seed, so URLs repeat across restarts
+    presign_ttl_seconds: int = 900
+    max_upload_bytes: int = 10 * 1024 * 1024
+    max_rows: int = 10_000
+    journal_size: int = 500
+    public_base_url: str | None = None
+    log_requests: bool = True
+    reload: bool = False
