@@ -48,7 +48,7 @@ lint: $(STAMP) ## ruff, openapi-spec-validator and Redocly CLI over the bundled 
 	$(BIN)/ruff check .
 	$(BIN)/dayzero-openapi --out build
 	$(BIN)/python -m openapi_spec_validator build/openapi.json
-	npx --yes @redocly/cli@2.77.0 lint --config openapi/redocly.yaml build/openapi.yaml
+	npx --yes @redocly/cli@2.77.0 lint build/openapi.yaml
 
 openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/openapi.yaml
 	$(BIN)/dayzero-openapi --out build

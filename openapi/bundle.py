@@ -97,7 +97,7 @@ def load_bundle(directory: Path | str | None = None) -> dict[str, Any]:
         for section in COMPONENT_SECTIONS
         for name in components.get(section, {})
     }
-    tags: list[str] = []
+    tags: list[str] = [tag["name"] for tag in document.get("tags", [])]
     for path in slice_paths(directory):
         piece = _localize_refs(_read_yaml(path))
         for route, item in (piece.get("paths") or {}).items():
@@ -119,7 +119,8 @@ def load_bundle(directory: Path | str | None = None) -> dict[str, Any]:
                     )
                 owners[(section, name)] = path.name
                 target[name] = definition
-    document["tags"] = [{"name": tag} for tag in tags]
+    described = {tag["name"]: tag for tag in document.get("tags", [])}
+    document["tags"] = [described.get(tag, {"name": tag}) for tag in tags]
     for ref in set(_iter_refs(document)):
         _resolve_pointer(document, ref)
     return document
