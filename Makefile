@@ -5,8 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-HOST ?= 127.0.0.1
-PORT ?= 4010
+# MOCK_HOST / MOCK_PORT from the environment count too (dayzero-mock reads every MOCK_* var).
+HOST ?= $(or $(MOCK_HOST),127.0.0.1)
+PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
@@ -14,7 +15,8 @@ MOCK_ARGS ?=
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
-	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR (or MOCK_* env vars)"
+	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR CORS_ORIGIN"
+	@echo "                PUBLIC_BASE_URL (or MOCK_* env vars; more: MOCK_ARGS='--reload --quiet')"
 	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID MAX_EXAMPLES JUNIT_XML"
 
 $(STAMP): pyproject.toml
@@ -30,6 +32,8 @@ mock: $(STAMP) ## Run the mock server on http://$(HOST):$(PORT)
 		$(if $(SEED),--seed $(SEED)) $(if $(CLOCK),--clock $(CLOCK)) \
 		$(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(WORLD),--world $(WORLD)) \
 		$(if $(LATENCY),--latency $(LATENCY)) $(if $(OPENAPI_DIR),--openapi-dir $(OPENAPI_DIR)) \
+		$(if $(CORS_ORIGIN),--cors-origin '$(CORS_ORIGIN)') \
+		$(if $(PUBLIC_BASE_URL),--public-base-url $(PUBLIC_BASE_URL)) \
 		$(MOCK_ARGS)
 
 test: $(STAMP) ## Lint, then run the project's tests (the contract suite against the mock included)

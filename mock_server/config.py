@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import json
+from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
 
@@ -35,3 +36,24 @@ class MockConfig:
     public_base_url: str | None = None
     log_requests: bool = True
     reload: bool = False
+
+    def to_json(self) -> str:
+        """The config as JSON, to hand it to a reloading worker process through the env."""
+        data = asdict(self)
+        data["presign_secret"] = self.presign_secret.hex() if self.presign_secret else None
+        data["clock"] = self.clock.isoformat() if self.clock else None
+        for key in ("openapi_dir", "data_dir", "world_file"):
+            data[key] = str(data[key]) if data[key] is not None else None
+        return json.dumps(data)
+
+    @classmethod
+    def from_json(cls, text: str) -> MockConfig:
+        data = json.loads(text)
+        data["presign_secret"] = (
+            bytes.fromhex(data["presign_secret"]) if data.get("presign_secret") else None
+        )
+        data["clock"] = datetime.fromisoformat(data["clock"]) if data.get("clock") else None
+        for key in ("openapi_dir", "data_dir", "world_file"):
+            data[key] = Path(data[key]) if data.get(key) else None
+        data["latency_ms"] = tuple(data["latency_ms"])
+        return cls(**data)

@@ -4,76 +4,365 @@ The HTTP layer validates requests against the contract and turns the exceptions 
 into responses; everything stateful (who may act for which business, uploads, bulk
 imports, reading back) happens behind this class. Keeping the seam narrow lets the
 domain stay pure Python that tests can call without a server.
+
+Every public method is safe to call from several threads. One re-entrant lock guards
+all state; CSV parsing, the expensive part of an import, runs outside it, while
+resolving customers, drawing ids and numbers and committing run inside it, which is
+what makes each import atomic and invoice numbers unique and gap-free per business.
+
+Returned dicts are fresh top-level copies ready for JSON; nested lists are shared with
+the store and must not be mutated by callers.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import base64
+import binascii
+import re
+import threading
+import uuid
+from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
+from mock_server import csv_import, domain
+from mock_server.clock import Clock, IdSource, format_datetime
 from mock_server.config import MockConfig
+from mock_server.errors import (
+    BadRequest,
+    Forbidden,
+    ImportFailed,
+    NotFound,
+    PayloadTooLarge,
+    RowError,
+    ServiceError,
+    Unauthorized,
+)
+from mock_server.pdf import render_invoice
+from mock_server.samples import PREFIX as SAMPLES_PREFIX
+from mock_server.samples import Samples
+from mock_server.store import Page, open_store
+from mock_server.uploads import (
+    DEFAULT_CONTENT_TYPE,
+    Presigner,
+    Upload,
+    derive_secret,
+    make_key,
+)
+from mock_server.world import Party, load_world
+
+__all__ = [
+    "BadRequest",
+    "Forbidden",
+    "ImportFailed",
+    "MockService",
+    "NotFound",
+    "PayloadTooLarge",
+    "RowError",
+    "ServiceError",
+    "Unauthorized",
+]
+
+MAX_PAGE_SIZE = 1000
+_SHOWN_KEY_CHARS = 300  # whole keys of this mock fit; a fuzzer's megabyte key does not
+_CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
+_CURSOR = re.compile(r"(invoices|bills):([on]):(0|[1-9][0-9]{0,17})", re.ASCII)
+_PARTY_KIND = {"invoices": "customers", "bills": "vendors"}
 
 
-class ServiceError(Exception):
-    """Base of the errors the HTTP layer maps to a status code."""
-
-    status_code = 400
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
-        self.message = message
+def _encode_cursor(kind: str, older: bool, bound: int) -> str:
+    raw = f"{kind}:{'o' if older else 'n'}:{bound}".encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-class Unauthorized(ServiceError):
-    """No usable bearer token (401)."""
-
-    status_code = 401
-
-
-class Forbidden(ServiceError):
-    """The token may not act for that business, or a presigned URL is not valid (403)."""
-
-    status_code = 403
-
-
-class BadRequest(ServiceError):
-    """A well-formed request the service cannot honour, e.g. a malformed cursor (400)."""
-
-    status_code = 400
+def _decode_cursor(kind: str, cursor: str) -> tuple[bool, int]:
+    """``(older, bound)`` of a cursor this service issued for ``kind``; else ``BadRequest``."""
+    malformed = BadRequest("cursor is malformed: pass back the next_cursor or prev_cursor "
+                           "of a previous page")
+    if not _CURSOR_TEXT.fullmatch(cursor):
+        raise malformed
+    try:
+        text = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode("ascii")
+    except (binascii.Error, ValueError):
+        raise malformed from None
+    match = _CURSOR.fullmatch(text)
+    if match is None or match.group(1) != kind:
+        raise malformed
+    return match.group(2) == "o", int(match.group(3))
 
 
-class NotFound(ServiceError):
-    """No such entity in this business (404)."""
-
-    status_code = 404
-
-
-class PayloadTooLarge(ServiceError):
-    """An upload over the size limit (413)."""
-
-    status_code = 413
+def _canonical_id(raw: str) -> str | None:
+    try:
+        return str(uuid.UUID(raw))
+    except (ValueError, TypeError):
+        return None
 
 
-@dataclass(frozen=True)
-class RowError:
-    """One bad cell: data row counted from 1, column name, what is wrong."""
+class MockService:
+    """Everything stateful the mock does, behind plain method calls (see module doc)."""
 
-    row: int
-    column: str
-    message: str
+    def __init__(self, config: MockConfig) -> None:
+        self._config = config
+        self._world = load_world(config.world_file)
+        self._clock = Clock(config.clock)
+        self._store = open_store(config.data_dir)
+        self._ids = IdSource(config.seed, self._store.id_position)
+        self._presigner = Presigner(config.presign_secret or derive_secret(config.seed),
+                                    config.presign_ttl_seconds)
+        self._samples = Samples(config.seed, config.max_rows)
+        self._lock = threading.RLock()
+        self._parties: dict[tuple[str, str], domain.PartyIndex] = {}
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "column": self.column, "message": self.message}
+    def close(self) -> None:
+        with self._lock:
+            self._store.close()
 
+    def __enter__(self) -> MockService:
+        return self
 
-@dataclass
-class ImportFailed(ServiceError):
-    """The CSV cannot be imported (400); nothing of it was created."""
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
 
-    detail: str
-    errors: list[RowError] = field(default_factory=list)
-    status_code = 400
+    # --- time ---------------------------------------------------------------------------
 
-    def __post_init__(self) -> None:
-        ServiceError.__init__(self, self.detail)
+    def now(self) -> datetime:
+        """The mock's time: ``config.clock`` plus one second per tick, or the wall clock."""
+        return self._clock.now()
+
+    def tick(self) -> None:
+        """Advance the fixed clock by one step; the HTTP layer calls it once per request."""
+        self._clock.tick()
+
+    # --- auth ---------------------------------------------------------------------------
+
+    def authenticate(self, authorization: str | None) -> str:
+        """The bearer token of an ``Authorization`` header, if the world knows it."""
+        if authorization is None or not authorization.strip():
+            raise Unauthorized("Not authenticated: send 'Authorization: Bearer <token>'")
+        parts = authorization.strip().split(None, 1)
+        if len(parts) != 2 or parts[0].lower() != "bearer":
+            raise Unauthorized("Invalid authentication scheme: send 'Authorization: Bearer "
+                               "<token>'")
+        token = parts[1].strip()
+        if token not in self._world.tokens:
+            raise Unauthorized("Invalid token")
+        return token
+
+    def authorize(self, token: str, business_id: UUID) -> None:
+        """``Forbidden`` unless ``token`` may act for ``business_id``."""
+        if not self._world.may_act(token, str(business_id)):
+            raise Forbidden(f"this token may not act for business {business_id}")
+
+    # --- uploads --------------------------------------------------------------------------
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self._config.max_upload_bytes
+
+    def _check_size(self, size: int) -> None:
+        limit = self._config.max_upload_bytes
+        if size > limit:
+            raise PayloadTooLarge(f"the file is {size:,} bytes; the limit is {limit:,} bytes "
+                                  f"({limit / 1024 / 1024:g} MiB)")
+
+    def upload_direct(self, business_id: UUID, filename: str, content_type: str | None,
+                      data: bytes) -> dict[str, Any]:
+        """Store a file for the business; the key names it in a later bulk call."""
+        self._check_size(len(data))
+        business = str(business_id)
+        with self._lock:
+            key = make_key(business, self._ids.next_id(), filename)
+            upload = Upload(business, key, filename, content_type or DEFAULT_CONTENT_TYPE,
+                            len(data))
+            self._store.put_upload(upload, data, self._ids.position)
+        return {"s3_key": key, "filename": filename, "size": upload.size,
+                "content_type": upload.content_type}
+
+    def create_upload_url(self, business_id: UUID, filename: str, content_type: str | None,
+                          base_url: str) -> dict[str, Any]:
+        """Reserve a key and sign a PUT URL for it; nothing is stored until the PUT."""
+        business = str(business_id)
+        with self._lock:
+            key = make_key(business, self._ids.next_id(), filename)
+            self._store.save_id_position(self._ids.position)
+            url = self._presigner.url(base_url, business, key,
+                                      content_type or DEFAULT_CONTENT_TYPE, self.now())
+        return {"upload_url": url, "s3_key": key, "expires_in": self._presigner.ttl_seconds}
+
+    def put_presigned(self, upload_path: str, query: Mapping[str, str], data: bytes,
+                      content_type: str | None) -> dict[str, Any]:
+        """The PUT behind a presigned URL: ``Forbidden`` when tampered or expired."""
+        signed = self._presigner.verify(upload_path, query, self.now())
+        self._check_size(len(data))
+        upload = Upload(signed.business_id, signed.key, signed.filename,
+                        content_type or signed.content_type, len(data))
+        with self._lock:
+            self._store.put_upload(upload, data, self._ids.position)
+        return {"s3_key": upload.key, "size": upload.size}
+
+    def _read_upload(self, business: str, key: str) -> bytes:
+        if key.startswith(SAMPLES_PREFIX):
+            data = self._samples.get(key)
+        else:
+            with self._lock:
+                data = self._store.get_upload(business, key)
+        if data is None:
+            raise ImportFailed(f"s3_key {csv_import.show(key, _SHOWN_KEY_CHARS)} was not found "
+                               "for this business; upload the file first")
+        return data
+
+    # --- bulk ---------------------------------------------------------------------------
+
+    def _index(self, kind: str, business: str) -> domain.PartyIndex:
+        """Seeded plus created customers (invoices) or vendors (bills), cached."""
+        party_kind = _PARTY_KIND[kind]
+        index = self._parties.get((party_kind, business))
+        if index is None:
+            seeded_business = self._world.businesses.get(business)
+            seeded: tuple[Party, ...] = ()
+            if seeded_business is not None:
+                seeded = getattr(seeded_business, party_kind)
+            created = self._store.parties(party_kind, business)
+            by = "email" if party_kind == "customers" else "name"
+            index = self._parties[(party_kind, business)] = domain.PartyIndex(
+                [*seeded, *created], by)
+        return index
+
+    def _fail(self, errors: list[RowError], columns: tuple[str, ...]) -> ImportFailed:
+        return ImportFailed(csv_import.summarize(errors),
+                            csv_import.sort_errors(errors, columns))
+
+    def bulk_create_invoices(self, business_id: UUID, s3_key: str, finalize: bool,
+                             base_url: str) -> list[dict[str, Any]]:
+        """Create every invoice of the file, or nothing (``ImportFailed``)."""
+        business = str(business_id)
+        rows, errors = csv_import.parse_invoices(self._read_upload(business, s3_key),
+                                                 self._config.max_rows)
+        with self._lock:
+            index = self._index("invoices", business)
+            plan = domain.plan_invoices(rows, index)
+            if errors or plan.errors:
+                raise self._fail(errors + plan.errors, csv_import.INVOICE_COLUMNS)
+            first = self._store.last_number(business) + 1
+            invoices, customers = domain.build_invoices(
+                plan, self._ids.take, business, format_datetime(self.now()), finalize, first)
+            self._store.commit("invoices", business, invoices, customers,
+                               first + len(invoices) - 1 if finalize else None,
+                               self._ids.position)
+            for customer in customers:
+                index.add(customer)
+        return [self._invoice_out(invoice, base_url) for invoice in invoices]
+
+    def bulk_create_bills(self, business_id: UUID, s3_key: str, approve: bool,
+                          base_url: str) -> list[dict[str, Any]]:
+        """Create every bill of the file, or nothing (``ImportFailed``)."""
+        business = str(business_id)
+        rows, errors = csv_import.parse_bills(self._read_upload(business, s3_key),
+                                              self._config.max_rows)
+        with self._lock:
+            index = self._index("bills", business)
+            plan = domain.plan_bills(rows, index)
+            if errors or plan.errors:
+                raise self._fail(errors + plan.errors, csv_import.BILL_COLUMNS)
+            bills, vendors = domain.build_bills(
+                plan, self._ids.take, business, format_datetime(self.now()), approve, s3_key)
+            self._store.commit("bills", business, bills, vendors, None, self._ids.position)
+            for vendor in vendors:
+                index.add(vendor)
+        return [dict(bill) for bill in bills]
+
+    # --- read back ----------------------------------------------------------------------
+
+    def _invoice_out(self, invoice: dict[str, Any], base_url: str) -> dict[str, Any]:
+        out = dict(invoice)
+        out["pdf_url"] = f"{base_url}/__mock/invoices/{invoice['business_id']}/{invoice['id']}.pdf"
+        return out
+
+    def _list(self, kind: str, business_id: UUID, limit: int, cursor: str | None) -> \
+            tuple[Page, int]:
+        limit = max(1, min(limit, MAX_PAGE_SIZE))
+        older, bound = _decode_cursor(kind, cursor) if cursor else (True, None)
+        with self._lock:
+            return self._store.page(kind, str(business_id), limit, older, bound), limit
+
+    @staticmethod
+    def _envelope(kind: str, page: Page, limit: int, items: list[dict[str, Any]]) -> \
+            dict[str, Any]:
+        return {
+            "items": items,
+            "total": page.total,
+            "limit": limit,
+            "next_cursor": None if page.older_than is None
+            else _encode_cursor(kind, True, page.older_than),
+            "prev_cursor": None if page.newer_than is None
+            else _encode_cursor(kind, False, page.newer_than),
+            "has_next": page.older_than is not None,
+            "has_prev": page.newer_than is not None,
+        }
+
+    def list_invoices(self, business_id: UUID, limit: int, cursor: str | None,
+                      base_url: str) -> dict[str, Any]:
+        """One page of the business's invoices, newest first (CONTRACT §5)."""
+        page, limit = self._list("invoices", business_id, limit, cursor)
+        items = [self._invoice_out(invoice, base_url) for invoice in page.items]
+        return self._envelope("invoices", page, limit, items)
+
+    def list_bills(self, business_id: UUID, limit: int, cursor: str | None,
+                   base_url: str) -> dict[str, Any]:
+        """One page of the business's bills, newest first (CONTRACT §5)."""
+        page, limit = self._list("bills", business_id, limit, cursor)
+        return self._envelope("bills", page, limit, [dict(bill) for bill in page.items])
+
+    def _get(self, kind: str, business_id: UUID, entity_id: str) -> dict[str, Any]:
+        canonical = _canonical_id(entity_id)
+        with self._lock:
+            found = self._store.get(kind, str(business_id), canonical) if canonical else None
+        if found is None:
+            singular = kind[:-1]
+            raise NotFound(f"{singular.capitalize()} not found: no {singular} "
+                           f"{csv_import.show(entity_id)} in this business")
+        return found
+
+    def get_invoice(self, business_id: UUID, invoice_id: str, base_url: str) -> dict[str, Any]:
+        return self._invoice_out(self._get("invoices", business_id, invoice_id), base_url)
+
+    def get_bill(self, business_id: UUID, bill_id: str, base_url: str) -> dict[str, Any]:
+        return dict(self._get("bills", business_id, bill_id))
+
+    def invoice_pdf(self, business_id: UUID, invoice_id: str) -> bytes:
+        """The invoice as a PDF document; ``NotFound`` like ``get_invoice``."""
+        invoice = self._get("invoices", business_id, invoice_id)
+        business = self._world.businesses.get(str(business_id))
+        return render_invoice(invoice, business.name if business else str(business_id))
+
+    def template_csv(self, kind: str) -> str:
+        """The header row of the bulk CSV format of ``kind``, CRLF-terminated."""
+        columns = {"invoices": csv_import.INVOICE_COLUMNS, "bills": csv_import.BILL_COLUMNS}
+        if kind not in columns:
+            raise NotFound(f"no CSV template for {kind!r}; use 'invoices' or 'bills'")
+        return csv_import.template(columns[kind])
+
+    # --- admin --------------------------------------------------------------------------
+
+    def reset(self, business_id: UUID | None = None) -> None:
+        """Forget created entities, customers, vendors, uploads and invoice numbers."""
+        business = None if business_id is None else str(business_id)
+        with self._lock:
+            self._store.reset(business)
+            for key in [key for key in self._parties if business in (None, key[1])]:
+                del self._parties[key]
+
+    def world(self) -> dict[str, Any]:
+        """Tokens → businesses, and each business's customers and vendors as they are now."""
+        described = self._world.as_dict()
+        with self._lock:
+            for business in described["businesses"]:
+                for kind in ("invoices", "bills"):
+                    business[_PARTY_KIND[kind]] = [
+                        party.as_dict() for party in self._index(kind, business["id"])]
+        return described
+
+    def samples(self) -> list[dict[str, Any]]:
+        """The ``samples/...`` keys every business can import without uploading."""
+        return self._samples.catalogue()

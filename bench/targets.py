@@ -1,0 +1,161 @@
+"""The issue's performance targets, checked against the measured summary (pure).
+
+These are benchmark targets, not timed tests: a miss is reported (and profiled), never
+turned into a failing test. A target whose figure was not measured is "n/a", not a pass.
+"""
+
+from __future__ import annotations
+
+import operator
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from bench.config import MOCK, OPERATIONS, PRISM_DYNAMIC, PRISM_SERVERS, PRISM_STATIC
+from bench.stats import ratio
+
+MB = 1_000_000
+COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<": operator.lt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+@dataclass(frozen=True)
+class Target:
+    """One target: what is measured, the limit, and whether the figure meets it."""
+
+    key: str
+    label: str
+    measured: float | None
+    comparison: str
+    limit: float
+    unit: str
+
+    @property
+    def passed(self) -> bool | None:
+        if self.measured is None:
+            return None
+        return COMPARISONS[self.comparison](self.measured, self.limit)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {**asdict(self), "passed": self.passed}
+
+
+def _get(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
+    """``mapping[k1][k2]…`` or ``None`` when any level is missing."""
+    node: Any = mapping
+    for key in keys:
+        if not isinstance(node, Mapping) or key not in node:
+            return None
+        node = node[key]
+    return node
+
+
+def evaluate(summary: Mapping[str, Any], *, largest_rows: int = 10_000) -> list[Target]:
+    """Every target of the issue, in the order the report lists them."""
+    targets: list[Target] = []
+    ratios = summary.get("ratios", {})
+    throughput = summary.get("throughput", {})
+    scaling = summary.get("scaling", {})
+    servers = summary.get("servers", {})
+    for op in OPERATIONS:
+        name = op.name
+        targets += [
+            Target(
+                f"{name}.vs_static",
+                f"{name}: throughput vs Prism static",
+                _get(ratios, name, PRISM_STATIC),
+                ">=",
+                1.5,
+                "×",
+            ),
+            Target(
+                f"{name}.vs_dynamic",
+                f"{name}: throughput vs Prism dynamic",
+                _get(ratios, name, PRISM_DYNAMIC),
+                ">=",
+                6.0,
+                "×",
+            ),
+            Target(
+                f"{name}.p99",
+                f"{name}: mock p99 latency at the benchmark's connections",
+                _get(throughput, MOCK, name, "latency_ms", "p99"),
+                "<=",
+                25.0,
+                "ms",
+            ),
+            Target(
+                f"{name}.all_201",
+                f"{name}: mock responses under load that were not 201",
+                _get(throughput, MOCK, name, "unexpected"),
+                "<=",
+                0,
+                "responses",
+            ),
+        ]
+    rows = str(largest_rows)
+    peaks: list[float] = []
+    for op in OPERATIONS:
+        seconds = _get(scaling, op.name, rows, "seconds")
+        targets.append(
+            Target(
+                f"{op.name}.bulk_{rows}",
+                f"{op.name}: {largest_rows:,}-row bulk, request to complete 201",
+                seconds,
+                "<",
+                1.0,
+                "s",
+            )
+        )
+        peak = _get(scaling, op.name, rows, "peak_rss_bytes")
+        if peak is not None:
+            peaks.append(peak / MB)
+    targets.append(
+        Target(
+            "bulk_peak_rss",
+            f"mock peak RSS during {largest_rows:,}-row bulks",
+            max(peaks) if peaks else None,
+            "<",
+            300.0,
+            "MB",
+        )
+    )
+    targets.append(
+        Target(
+            "startup",
+            "mock start-up to first 201",
+            _get(servers, MOCK, "startup_s"),
+            "<",
+            1.5,
+            "s",
+        )
+    )
+    prism_idle = [
+        value
+        for value in (_get(servers, name, "idle_rss_bytes") for name in PRISM_SERVERS)
+        if value is not None
+    ]
+    targets.append(
+        Target(
+            "idle_memory",
+            "mock idle RSS / Prism's (the smaller Prism mode)",
+            ratio(_get(servers, MOCK, "idle_rss_bytes"), min(prism_idle) if prism_idle else None),
+            "<",
+            0.5,
+            "×",
+        )
+    )
+    targets.append(
+        Target(
+            "suite",
+            "contract suite, one default run",
+            _get(summary, "suite", "seconds"),
+            "<",
+            60.0,
+            "s",
+        )
+    )
+    return targets

@@ -1,0 +1,159 @@
+"""Proof that the contract suite works: it passes the faithful mock and catches every mutant.
+
+A check that cannot fail is worse than none. Each mutant in ``tests/mutants`` is the real
+mock with one rule broken; the suite runs against it (in a subprocess, only the checks
+that matter, via ``-k``) and must fail *in the check meant to catch it*: the JUnit report
+has to show a failure of the named test whose message names the rule. The faithful mock
+must pass the whole suite, default settings, with nothing failing.
+
+One server process hosts the faithful mock and every mutant (``python -m tests.mutants``);
+the suite runs go out a few at a time, so the proof costs far less than their sum.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from tests.mutants.__main__ import FAITHFUL, PREFIX
+from tests.mutants.catalogue import BUSINESS, MUTANTS, SECOND_BUSINESS, TOKEN, Mutant
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 3
+SERVER_START_SECONDS = 30
+SUITE_SECONDS = 240
+MUTANT_EXAMPLES = "10"
+
+
+@dataclass(frozen=True)
+class Failure:
+    test: str
+    text: str
+
+
+@dataclass(frozen=True)
+class SuiteRun:
+    code: int
+    failures: tuple[Failure, ...]
+    passed: tuple[str, ...]
+    skipped: tuple[str, ...]
+    output: str
+    seconds: float
+
+    def summary(self) -> str:
+        lines = [f"exit {self.code} after {self.seconds:.1f} s; {len(self.passed)} passed, "
+                 f"{len(self.failures)} failed, {len(self.skipped)} skipped"]
+        lines += [f"  FAILED {f.test}: {f.text.splitlines()[0][:200] if f.text else ''}"
+                  for f in self.failures]
+        lines.append(self.output[-3000:])
+        return "\n".join(lines)
+
+
+@contextmanager
+def served() -> Iterator[str]:
+    """The process serving every mutant and the faithful mock; its root URL."""
+    process = subprocess.Popen([sys.executable, "-m", "tests.mutants"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("READY"):
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                raise RuntimeError(f"the mutant server exited with {process.returncode}")
+        if not line.startswith("READY"):
+            raise RuntimeError("the mutant server did not start")
+        yield f"http://127.0.0.1:{line.split()[1]}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+def parse_junit(path: Path) -> tuple[list[Failure], list[str], list[str]]:
+    failures, passed, skipped = [], [], []
+    for case in ET.parse(path).getroot().iter("testcase"):
+        test = f"{case.get('classname')}::{case.get('name')}"
+        problem = case.find("failure")
+        if problem is None:
+            problem = case.find("error")
+        if problem is not None:
+            rules = [p.get("value", "") for p in case.iter("property") if p.get("name") == "rule"]
+            text = "\n".join([problem.get("message") or "", problem.text or "", *rules])
+            failures.append(Failure(test, text))
+        elif case.find("skipped") is not None:
+            skipped.append(test)
+        else:
+            passed.append(test)
+    return failures, passed, skipped
+
+
+def run_suite(root_url: str, name: str, select: str | None) -> SuiteRun:
+    """The suite as CI runs it (``python -m contract_tests``) against mutant ``name``."""
+    started = time.monotonic()
+    base_url = f"{root_url}{PREFIX}{name}"
+    with tempfile.TemporaryDirectory() as scratch:
+        junit = Path(scratch) / "junit.xml"
+        command = [sys.executable, "-m", "contract_tests", "--base-url", base_url,
+                   "--token", TOKEN, "--business-id", BUSINESS,
+                   "--second-business-id", SECOND_BUSINESS, "--junit-xml", str(junit)]
+        if select is not None:
+            command += ["-k", select, "--max-examples", MUTANT_EXAMPLES]
+        else:
+            command += ["--max-expiry-wait", "5"]
+        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
+                              timeout=SUITE_SECONDS, check=False)
+        failures, passed, skipped = parse_junit(junit) if junit.exists() else ([], [], [])
+    return SuiteRun(done.returncode, tuple(failures), tuple(passed), tuple(skipped),
+                    done.stdout + done.stderr, time.monotonic() - started)
+
+
+@pytest.fixture(scope="module")
+def runs() -> dict[str, SuiteRun]:
+    """Every run of the proof, done concurrently: the faithful mock, then each mutant."""
+    jobs: dict[str, str | None] = {FAITHFUL: None}
+    jobs.update({mutant.name: mutant.select for mutant in MUTANTS})
+    with served() as root_url, ThreadPoolExecutor(max_workers=WORKERS) as pool:
+        futures = {name: pool.submit(run_suite, root_url, name, select)
+                   for name, select in jobs.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def test_faithful_mock_keeps_the_contract(runs: dict[str, SuiteRun]) -> None:
+    run = runs[FAITHFUL]
+    assert run.code == 0 and not run.failures, run.summary()
+    assert len(run.passed) > 150, run.summary()
+    # With the mock's short URL lifetime, even the expiry check runs: nothing is skipped.
+    assert not run.skipped, run.summary()
+
+
+@pytest.mark.parametrize("mutant", MUTANTS, ids=[m.name for m in MUTANTS])
+def test_mutant_is_caught_by_the_right_check(runs: dict[str, SuiteRun], mutant: Mutant) -> None:
+    run = runs[mutant.name]
+    assert run.code == 1, f"{mutant.name} ({mutant.breaks}) was not caught:\n{run.summary()}"
+    for test_part, text in mutant.catches:
+        assert any(test_part in f.test and text in f.text for f in run.failures), (
+            f"{mutant.name} ({mutant.breaks}): no failure of a test matching {test_part!r} "
+            f"that names {text!r}:\n{run.summary()}"
+        )
+
+
+def test_every_family_has_mutants() -> None:
+    families = {mutant.family for mutant in MUTANTS}
+    assert families == set(range(1, 8)), families
+    assert len(MUTANTS) >= 25
+    assert len({mutant.name for mutant in MUTANTS}) == len(MUTANTS)
