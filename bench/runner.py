@@ -166,9 +166,13 @@ class Run:
             )
 
     def scaling(self) -> None:
-        with start_server(MOCK, self.config, self.logs, self.spec) as server:
-            log(f"scaling: sizes {list(self.config.sizes)} × {self.config.runs} runs")
-            samples = run_scaling(server, self.config)
+        samples = []
+        for operation in OPERATIONS:
+            with start_server(MOCK, self.config, self.logs, self.spec) as server:
+                log(
+                    f"scaling {operation.name}: {list(self.config.sizes)} rows × {self.config.runs}"
+                )
+                samples += run_scaling(server, self.config, [operation])
         for sample in samples:
             self.samples["scaling"].append(sample.as_dict())
             log(

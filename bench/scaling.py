@@ -1,6 +1,7 @@
 """Bulk-size scaling of the mock: time to a complete 201 and peak RSS per file size.
 
-Each file is generated (see :mod:`bench.csvgen`), uploaded once through
+Each operation gets a fresh mock, so its memory figures are its own. Each file is
+generated (see :mod:`bench.csvgen`), uploaded once through
 ``POST /api/v1/upload/direct`` and then imported ``runs`` times. The timed span is one
 bulk request, from sending it until the last byte of the 201 body has arrived; the
 upload is timed separately because a client pays it once per file, not per import.
@@ -11,12 +12,13 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
 import httpx
 
-from bench.config import OPERATIONS, BenchConfig
+from bench.config import OPERATIONS, BenchConfig, Operation
 from bench.csvgen import expected_items, generate
 from bench.processes import PeakRss
 from bench.servers import RunningServer
@@ -63,11 +65,13 @@ def _item_count(response: httpx.Response) -> int:
     return len(items) if isinstance(items, list) else 0
 
 
-def run_scaling(server: RunningServer, config: BenchConfig) -> list[ScalingSample]:
-    """All sizes × both operations × ``config.runs`` imports against one mock."""
+def run_scaling(
+    server: RunningServer, config: BenchConfig, operations: Iterable[Operation] = OPERATIONS
+) -> list[ScalingSample]:
+    """All sizes × ``operations`` × ``config.runs`` imports against one mock."""
     samples: list[ScalingSample] = []
     with httpx.Client(base_url=server.base_url, timeout=REQUEST_TIMEOUT_S) as client:
-        for operation in OPERATIONS:
+        for operation in operations:
             for rows in config.sizes:
                 content = generate(operation.name, rows)
                 expected = expected_items(operation.name, content)

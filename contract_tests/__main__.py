@@ -46,37 +46,74 @@ def build_parser() -> argparse.ArgumentParser:
         "in openapi/ and docs/CONTRACT.md. Without --base-url, starts this project's mock and "
         "checks it. It creates real invoices and bills: point it at a SANDBOX business.",
     )
-    parser.add_argument("--base-url", default=env("base_url"),
-                        help="implementation under test, e.g. https://sandbox.example.com "
-                        "[CONTRACT_BASE_URL; default: start the mock]")
+    parser.add_argument(
+        "--base-url",
+        default=env("base_url"),
+        help="implementation under test, e.g. https://sandbox.example.com "
+        "[CONTRACT_BASE_URL; default: start the mock]",
+    )
     parser.add_argument("--token", default=env("token"), help="API token [CONTRACT_TOKEN]")
-    parser.add_argument("--business-id", default=env("business_id"),
-                        help="sandbox business the token may act for [CONTRACT_BUSINESS_ID]")
-    parser.add_argument("--other-business-id", default=env("other_business_id"),
-                        help="a business the token may NOT act for "
-                        "[CONTRACT_OTHER_BUSINESS_ID; default: a random UUID]")
-    parser.add_argument("--second-business-id", default=env("second_business_id"),
-                        help="a second business the token MAY act for; enables the "
-                        "cross-business checks [CONTRACT_SECOND_BUSINESS_ID]")
-    parser.add_argument("--junit-xml", default=env("junit_xml"), metavar="FILE",
-                        help="write a JUnit XML report [CONTRACT_JUNIT_XML]")
-    parser.add_argument("--max-examples", type=int,
-                        default=int(env("max_examples", str(DEFAULT_MAX_EXAMPLES))),
-                        help="generated requests per operation; CSV property tests run a "
-                        "quarter as many files [CONTRACT_MAX_EXAMPLES; default %(default)s]")
-    parser.add_argument("--seed", type=int, default=int(env("seed", str(DEFAULT_SEED))),
-                        help="generation seed [CONTRACT_SEED; default %(default)s]")
-    parser.add_argument("--max-rows", type=int, default=int(env("max_rows", str(DEFAULT_MAX_ROWS))),
-                        help="row cap of generated CSV files [CONTRACT_MAX_ROWS; "
-                        "default %(default)s]")
-    parser.add_argument("--max-expiry-wait", type=float, default=None,
-                        help="wait for a presigned URL to expire when it lives at most this "
-                        "many seconds [CONTRACT_MAX_EXPIRY_WAIT]")
-    parser.add_argument("-k", dest="keyword", metavar="EXPR",
-                        help="only checks whose test name matches EXPR (pytest -k)")
-    parser.add_argument("--rule", action="append", default=[],
-                        help="only checks whose rule contains this text, e.g. '§3.1' "
-                        "(repeatable)")
+    parser.add_argument(
+        "--business-id",
+        default=env("business_id"),
+        help="sandbox business the token may act for [CONTRACT_BUSINESS_ID]",
+    )
+    parser.add_argument(
+        "--other-business-id",
+        default=env("other_business_id"),
+        help="a business the token may NOT act for "
+        "[CONTRACT_OTHER_BUSINESS_ID; default: a random UUID]",
+    )
+    parser.add_argument(
+        "--second-business-id",
+        default=env("second_business_id"),
+        help="a second business the token MAY act for; enables the "
+        "cross-business checks [CONTRACT_SECOND_BUSINESS_ID]",
+    )
+    parser.add_argument(
+        "--junit-xml",
+        default=env("junit_xml"),
+        metavar="FILE",
+        help="write a JUnit XML report [CONTRACT_JUNIT_XML]",
+    )
+    parser.add_argument(
+        "--max-examples",
+        type=int,
+        default=int(env("max_examples", str(DEFAULT_MAX_EXAMPLES))),
+        help="generated requests per operation; CSV property tests run a "
+        "quarter as many files [CONTRACT_MAX_EXAMPLES; default %(default)s]",
+    )
+    parser.add_argument(
+        "--seed",
+        type=int,
+        default=int(env("seed", str(DEFAULT_SEED))),
+        help="generation seed [CONTRACT_SEED; default %(default)s]",
+    )
+    parser.add_argument(
+        "--max-rows",
+        type=int,
+        default=int(env("max_rows", str(DEFAULT_MAX_ROWS))),
+        help="row cap of generated CSV files [CONTRACT_MAX_ROWS; default %(default)s]",
+    )
+    parser.add_argument(
+        "--max-expiry-wait",
+        type=float,
+        default=None,
+        help="wait for a presigned URL to expire when it lives at most this "
+        "many seconds [CONTRACT_MAX_EXPIRY_WAIT]",
+    )
+    parser.add_argument(
+        "-k",
+        dest="keyword",
+        metavar="EXPR",
+        help="only checks whose test name matches EXPR (pytest -k)",
+    )
+    parser.add_argument(
+        "--rule",
+        action="append",
+        default=[],
+        help="only checks whose rule contains this text, e.g. '§3.1' (repeatable)",
+    )
     parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
     return parser
@@ -86,16 +123,30 @@ def pytest_args(args: argparse.Namespace, base_url: str) -> list[str]:
     out = [str(PACKAGE / name) for name in TEST_MODULES]
     # Checks fail through `require`, not bare asserts: no assertion rewriting (which
     # would recompile every Faker provider module on each run).
-    out += ["-p", "contract_tests.plugin", "-p", "no:cacheprovider", "--assert=plain",
-            "--contract-base-url", base_url,
-            "--contract-token", args.token,
-            "--contract-business-id", args.business_id,
-            "--contract-max-examples", str(args.max_examples),
-            "--contract-seed", str(args.seed),
-            "--contract-max-rows", str(args.max_rows)]
-    for option, value in (("--contract-other-business-id", args.other_business_id),
-                          ("--contract-second-business-id", args.second_business_id),
-                          ("--contract-max-expiry-wait", args.max_expiry_wait)):
+    out += [
+        "-p",
+        "contract_tests.plugin",
+        "-p",
+        "no:cacheprovider",
+        "--assert=plain",
+        "--contract-base-url",
+        base_url,
+        "--contract-token",
+        args.token,
+        "--contract-business-id",
+        args.business_id,
+        "--contract-max-examples",
+        str(args.max_examples),
+        "--contract-seed",
+        str(args.seed),
+        "--contract-max-rows",
+        str(args.max_rows),
+    ]
+    for option, value in (
+        ("--contract-other-business-id", args.other_business_id),
+        ("--contract-second-business-id", args.second_business_id),
+        ("--contract-max-expiry-wait", args.max_expiry_wait),
+    ):
         if value is not None:
             out += [option, str(value)]
     for text in args.rule:
@@ -103,8 +154,14 @@ def pytest_args(args: argparse.Namespace, base_url: str) -> list[str]:
     if args.keyword:
         out += ["-k", args.keyword]
     if args.junit_xml:
-        out += ["--junitxml", args.junit_xml, "-o", "junit_family=xunit1",
-                "-o", "junit_suite_name=contract"]
+        out += [
+            "--junitxml",
+            args.junit_xml,
+            "-o",
+            "junit_family=xunit1",
+            "-o",
+            "junit_suite_name=contract",
+        ]
     if args.exitfirst:
         out.append("-x")
     out.append("-" + "v" * args.verbose if args.verbose else "-q")
@@ -130,8 +187,12 @@ def target(args: argparse.Namespace) -> Iterator[str]:
 def reachable(base_url: str, token: str, business_id: str) -> str | None:
     """``None`` when the implementation answers HTTP at all, else why not."""
     try:
-        httpx.get(f"{base_url}/api/v1/invoices", params={"limit": 1}, timeout=15.0,
-                  headers={"Authorization": f"Bearer {token}", "x-business-id": business_id})
+        httpx.get(
+            f"{base_url}/api/v1/invoices",
+            params={"limit": 1},
+            timeout=15.0,
+            headers={"Authorization": f"Bearer {token}", "x-business-id": business_id},
+        )
     except httpx.HTTPError as error:
         return f"{type(error).__name__}: {error}"
     return None

@@ -102,7 +102,9 @@ class Api:
     def presign(self, body: Any, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
         return self.post_json("/upload", body, headers or self.headers())
 
-    def put_upload_url(self, url: str, data: bytes, content_type: str = "text/csv") -> httpx.Response:
+    def put_upload_url(
+        self, url: str, data: bytes, content_type: str = "text/csv"
+    ) -> httpx.Response:
         """PUT to a presigned URL: absolute, and deliberately without ``Authorization``."""
         return self.send("PUT", url, content=data, headers={"Content-Type": content_type})
 
@@ -128,12 +130,16 @@ class Api:
             params["limit"] = limit
         if cursor is not None:
             params["cursor"] = cursor
-        return self.send("GET", f"{API}/{kind}", params=params, headers=dict(headers or self.headers()))
+        return self.send(
+            "GET", f"{API}/{kind}", params=params, headers=dict(headers or self.headers())
+        )
 
     def get(
         self, kind: str, entity_id: str, *, headers: Mapping[str, str] | None = None
     ) -> httpx.Response:
-        return self.send("GET", f"{API}/{kind}/{entity_id}", headers=dict(headers or self.headers()))
+        return self.send(
+            "GET", f"{API}/{kind}/{entity_id}", headers=dict(headers or self.headers())
+        )
 
 
 def _json(response: httpx.Response) -> Any:
@@ -153,7 +159,14 @@ def as_curl(request: httpx.Request, token: str | None = None) -> str:
     parts = ["curl", "-X", request.method]
     content_type = request.headers.get("content-type", "")
     for name, value in request.headers.items():
-        if name.lower() in {"host", "content-length", "accept-encoding", "connection", "user-agent", "accept"}:
+        if name.lower() in {
+            "host",
+            "content-length",
+            "accept-encoding",
+            "connection",
+            "user-agent",
+            "accept",
+        }:
             continue
         if name.lower() == "content-type" and content_type.startswith("multipart/"):
             continue

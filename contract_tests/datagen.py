@@ -47,7 +47,14 @@ BILL_COLUMNS = (
     "type",
 )
 # Both sets of required columns: one file any bulk operation can import (stateful tests).
-DUAL_COLUMNS = ("customer_email", "due_date", "item_description", "unit_price", "vendor_name", "amount")
+DUAL_COLUMNS = (
+    "customer_email",
+    "due_date",
+    "item_description",
+    "unit_price",
+    "vendor_name",
+    "amount",
+)
 
 CURRENCY_CELLS = ("USD", "CAD", "AUD", "EUR", "GBP", "usd", "Eur", "gbp", "cad", "")
 LOCALES = ("en_US", "de_DE", "fr_FR", "ja_JP", "pl_PL", "es_ES")
@@ -60,7 +67,7 @@ HARD_TEXTS = (
     "Zażółć gęślą jaźń",
     'a,b,"c",d',
     "Rocket fuel 🚀",
-    "Ünïcödé, \"quoted\", and\nmulti-line",
+    'Ünïcödé, "quoted", and\nmulti-line',
     "O'Brien & Sons",
 )
 FIRST_DAY = date(2024, 1, 1)
@@ -232,26 +239,77 @@ def hard_invoice_file(marks: RunMarks) -> CsvFile:
     group = f"REF-{marks.tag()}"
     base = {"invoice_ref": "", "customer_name": "", "description": "", "quantity": ""}
     rows = [
-        {**base, "invoice_ref": group, "customer_email": ada, "customer_name": "Ada Lovelace-Byron",
-         "due_date": "2026-11-22", "currency": "eur", "description": 'Consulting, "phase 1"\nNovember',
-         "item_description": "Design, review", "quantity": "2.5", "unit_price": "0.01",
-         "notes": "ignored column"},
-        {**base, "customer_email": jose, "customer_name": "José Ñúñez 東京", "due_date": "2027-01-31",
-         "currency": "", "item_description": "Widget \"XL\"", "quantity": "0.5",
-         "unit_price": "0.05"},
-        {**base, "invoice_ref": group, "customer_email": ada, "customer_name": "Ada Lovelace-Byron",
-         "due_date": "2026-11-22", "currency": "eur", "description": 'Consulting, "phase 1"\nNovember',
-         "item_description": "Line one\nLine two", "quantity": "3", "unit_price": "1250.5"},
-        {**base, "customer_email": "  " + ada.upper() + "  ", "due_date": "2026-12-01",
-         "currency": " CAD ", "item_description": "  Padded cell  ", "quantity": "1.25",
-         "unit_price": "19.99"},
-        {**base, "customer_email": jose, "customer_name": "José Ñúñez 東京", "due_date": "2026-06-30",
-         "currency": "AUD", "item_description": "Zażółć gęślą jaźń", "quantity": "0.33",
-         "unit_price": "1.5"},
-        {**base, "customer_email": marks.email("gbp"), "due_date": "2028-02-29", "currency": "GBP",
-         "item_description": "🚀 launch", "unit_price": "0"},
-        {**base, "customer_email": marks.email("usd"), "due_date": "2029-12-31", "currency": "USD",
-         "item_description": "Plain", "quantity": "1.5", "unit_price": "0.03"},
+        {
+            **base,
+            "invoice_ref": group,
+            "customer_email": ada,
+            "customer_name": "Ada Lovelace-Byron",
+            "due_date": "2026-11-22",
+            "currency": "eur",
+            "description": 'Consulting, "phase 1"\nNovember',
+            "item_description": "Design, review",
+            "quantity": "2.5",
+            "unit_price": "0.01",
+            "notes": "ignored column",
+        },
+        {
+            **base,
+            "customer_email": jose,
+            "customer_name": "José Ñúñez 東京",
+            "due_date": "2027-01-31",
+            "currency": "",
+            "item_description": 'Widget "XL"',
+            "quantity": "0.5",
+            "unit_price": "0.05",
+        },
+        {
+            **base,
+            "invoice_ref": group,
+            "customer_email": ada,
+            "customer_name": "Ada Lovelace-Byron",
+            "due_date": "2026-11-22",
+            "currency": "eur",
+            "description": 'Consulting, "phase 1"\nNovember',
+            "item_description": "Line one\nLine two",
+            "quantity": "3",
+            "unit_price": "1250.5",
+        },
+        {
+            **base,
+            "customer_email": "  " + ada.upper() + "  ",
+            "due_date": "2026-12-01",
+            "currency": " CAD ",
+            "item_description": "  Padded cell  ",
+            "quantity": "1.25",
+            "unit_price": "19.99",
+        },
+        {
+            **base,
+            "customer_email": jose,
+            "customer_name": "José Ñúñez 東京",
+            "due_date": "2026-06-30",
+            "currency": "AUD",
+            "item_description": "Zażółć gęślą jaźń",
+            "quantity": "0.33",
+            "unit_price": "1.5",
+        },
+        {
+            **base,
+            "customer_email": marks.email("gbp"),
+            "due_date": "2028-02-29",
+            "currency": "GBP",
+            "item_description": "🚀 launch",
+            "unit_price": "0",
+        },
+        {
+            **base,
+            "customer_email": marks.email("usd"),
+            "due_date": "2029-12-31",
+            "currency": "USD",
+            "item_description": "Plain",
+            "quantity": "1.5",
+            "unit_price": "0.03",
+        },
     ]
     columns = (*INVOICE_COLUMNS, "notes")
     header = tuple(name.upper() if i % 2 else f" {name.title()} " for i, name in enumerate(columns))
@@ -271,17 +329,43 @@ def hard_bill_file(marks: RunMarks) -> CsvFile:
     acme = marks.vendor_name("Acme Paper, Inc.")
     base = {column: "" for column in BILL_COLUMNS}
     rows = [
-        {**base, "vendor_name": acme, "vendor_email": marks.email("acme"), "amount": "1250.50",
-         "currency": "eur", "bill_number": "A-1", "description": 'Paper, "recycled"\nA4',
-         "due_on": "2026-11-22", "received_on": "2026-11-01", "type": "recurring"},
+        {
+            **base,
+            "vendor_name": acme,
+            "vendor_email": marks.email("acme"),
+            "amount": "1250.50",
+            "currency": "eur",
+            "bill_number": "A-1",
+            "description": 'Paper, "recycled"\nA4',
+            "due_on": "2026-11-22",
+            "received_on": "2026-11-01",
+            "type": "recurring",
+        },
         {**base, "vendor_name": acme.upper(), "amount": "0.01", "currency": "GBP"},
-        {**base, "vendor_name": marks.vendor_name("Müller & Söhne GmbH"), "amount": "99",
-         "currency": "AUD", "description": "Zażółć gęślą jaźń", "due_on": "2028-02-29",
-         "type": "one_time"},
-        {**base, "vendor_name": marks.vendor_name("東京電力"), "amount": "7.5", "currency": " CAD ",
-         "bill_number": "  B-7  ", "received_on": "2027-03-15"},
-        {**base, "vendor_name": marks.vendor_name("Plain Vendor"), "amount": "100.1",
-         "currency": "USD", "description": "🚀"},
+        {
+            **base,
+            "vendor_name": marks.vendor_name("Müller & Söhne GmbH"),
+            "amount": "99",
+            "currency": "AUD",
+            "description": "Zażółć gęślą jaźń",
+            "due_on": "2028-02-29",
+            "type": "one_time",
+        },
+        {
+            **base,
+            "vendor_name": marks.vendor_name("東京電力"),
+            "amount": "7.5",
+            "currency": " CAD ",
+            "bill_number": "  B-7  ",
+            "received_on": "2027-03-15",
+        },
+        {
+            **base,
+            "vendor_name": marks.vendor_name("Plain Vendor"),
+            "amount": "100.1",
+            "currency": "USD",
+            "description": "🚀",
+        },
     ]
     return CsvFile(
         columns=BILL_COLUMNS,

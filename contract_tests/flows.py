@@ -35,7 +35,10 @@ def bulk_body(kind: str, key: str, flag: bool | None) -> dict[str, Any]:
 
 
 def import_file(
-    api: Api, kind: str, file: CsvFile | bytes, flag: bool | None = None,
+    api: Api,
+    kind: str,
+    file: CsvFile | bytes,
+    flag: bool | None = None,
     headers: Mapping[str, str] | None = None,
 ) -> Imported:
     """Upload ``file`` directly, then bulk-create from its key; time the bulk call."""
@@ -47,7 +50,9 @@ def import_file(
 
 
 def scan(
-    api: Api, kind: str, predicate: Callable[[dict[str, Any]], bool],
+    api: Api,
+    kind: str,
+    predicate: Callable[[dict[str, Any]], bool],
     headers: Mapping[str, str] | None = None,
 ) -> list[dict[str, Any]]:
     """Entities of the business matching ``predicate``, newest first, within a bounded scan."""
@@ -66,13 +71,22 @@ def scan(
 
 def mentions(marker: str) -> Callable[[dict[str, Any]], bool]:
     """Whether an entity carries ``marker`` in any of its text fields."""
-    fields = ("description", "customer_email", "customer_name", "vendor_name", "vendor_email",
-              "bill_number")
+    fields = (
+        "description",
+        "customer_email",
+        "customer_name",
+        "vendor_name",
+        "vendor_email",
+        "bill_number",
+    )
 
     def predicate(item: dict[str, Any]) -> bool:
         texts = [str(item.get(name) or "") for name in fields]
-        texts += [str(line.get("description") or "") for line in item.get("line_items") or []
-                  if isinstance(line, dict)]
+        texts += [
+            str(line.get("description") or "")
+            for line in item.get("line_items") or []
+            if isinstance(line, dict)
+        ]
         return any(marker.lower() in text.lower() for text in texts)
 
     return predicate

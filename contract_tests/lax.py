@@ -45,15 +45,15 @@ def _float_from_text(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def coerce(schema: Mapping[str, Any], value: Any, *, wire: bool) -> bool:
+def coerce(schema: Mapping[str, Any], value: Any) -> bool:
     """Whether ``value`` is valid for ``schema`` after lax coercion.
 
-    ``wire``: the value travelled as text (query, header, path), so strings stand for
-    every scalar type.
+    Strings stand for numbers and booleans (as pydantic's lax mode reads them, in JSON
+    bodies too), which also covers values that travelled as text: query, header, path.
     """
     if "anyOf" in schema or "oneOf" in schema:
         branches = schema.get("anyOf") or schema.get("oneOf") or []
-        return any(coerce(branch, value, wire=wire) for branch in branches)
+        return any(coerce(branch, value) for branch in branches)
     kind = schema.get("type")
     if kind is None:
         return True
@@ -65,12 +65,12 @@ def coerce(schema: Mapping[str, Any], value: Any, *, wire: bool) -> bool:
         number = _number(value, integer=kind == "integer")
         return number is not None and _in_range(schema, number)
     if kind == "string":
-        return _string(schema, value, wire=wire)
+        return _string(schema, value)
     if kind == "object":
-        return _object(schema, value, wire=wire)
+        return _object(schema, value)
     if kind == "array":
         return isinstance(value, list) and all(
-            coerce(schema.get("items") or {}, item, wire=wire) for item in value
+            coerce(schema.get("items") or {}, item) for item in value
         )
     return True
 
@@ -110,7 +110,8 @@ def _in_range(schema: Mapping[str, Any], number: float) -> bool:
     return not ("exclusiveMaximum" in schema and number >= schema["exclusiveMaximum"])
 
 
-def _string(schema: Mapping[str, Any], value: Any, *, wire: bool) -> bool:
+def _string(schema: Mapping[str, Any], value: Any) -> bool:
+    """pydantic's ``str`` takes strings only, in lax mode too; a UUID may be spelled freely."""
     if not isinstance(value, str):
         return False
     if len(value) < schema.get("minLength", 0):
@@ -122,24 +123,22 @@ def _string(schema: Mapping[str, Any], value: Any, *, wire: bool) -> bool:
             uuid.UUID(value.strip())
         except ValueError:
             return False
-    if schema.get("format") == "binary":
-        return True
     return True
 
 
-def _object(schema: Mapping[str, Any], value: Any, *, wire: bool) -> bool:
+def _object(schema: Mapping[str, Any], value: Any) -> bool:
     if not isinstance(value, Mapping):
         return False
     properties = schema.get("properties") or {}
     for name in schema.get("required") or []:
         if name not in value:
             return False
-    return all(
-        coerce(properties[name], item, wire=wire) for name, item in value.items() if name in properties
-    )
+    return all(coerce(properties[name], item) for name, item in value.items() if name in properties)
 
 
-def _wire_values(container: Any, name: str, *, case_insensitive: bool = False) -> list[Any] | object:
+def _wire_values(
+    container: Any, name: str, *, case_insensitive: bool = False
+) -> list[Any] | object:
     if not container:
         return MISSING
     items = dict(container)
@@ -166,13 +165,14 @@ def request_is_acceptable(operation: Mapping[str, Any], case: Any) -> bool:
         location = parameter.get("in")
         if location not in containers:
             continue
-        values = _wire_values(containers[location], parameter["name"],
-                              case_insensitive=location == "header")
+        values = _wire_values(
+            containers[location], parameter["name"], case_insensitive=location == "header"
+        )
         if values is MISSING or not values:
             if parameter.get("required"):
                 return False
             continue
-        if not any(coerce(parameter.get("schema") or {}, text, wire=True) for text in values):
+        if not any(coerce(parameter.get("schema") or {}, text) for text in values):
             return False
     return _body_is_acceptable(operation.get("requestBody"), case)
 
@@ -195,4 +195,4 @@ def _body_is_acceptable(request_body: Mapping[str, Any] | None, case: Any) -> bo
     if isinstance(body, bytes | bytearray):
         return False
     schema = (content.get("application/json") or {}).get("schema") or {}
-    return coerce(schema, body, wire=False)
+    return coerce(schema, body)

@@ -39,10 +39,24 @@ def running_mock(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     """Run ``python -m mock_server`` on a free loopback port; yield its base URL."""
     port = free_port()
     root = Path(__file__).resolve().parent.parent
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")]))}
-    command = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port), *extra_args]
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
+    }
+    command = [
+        sys.executable,
+        "-m",
+        "mock_server",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        *extra_args,
+    ]
     with tempfile.TemporaryFile() as output:
-        process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root)
+        process = subprocess.Popen(
+            command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root
+        )
         try:
             base_url = f"http://127.0.0.1:{port}"
             _wait_until_serving(process, base_url, output)
@@ -66,7 +80,9 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, output:
             return
         except httpx.TransportError:
             time.sleep(0.1)
-    raise MockStartError(f"the mock did not answer within {STARTUP_SECONDS:.0f} s:\n{_tail(output)}")
+    raise MockStartError(
+        f"the mock did not answer within {STARTUP_SECONDS:.0f} s:\n{_tail(output)}"
+    )
 
 
 def _tail(output: object, size: int = 3000) -> str:

@@ -158,7 +158,9 @@ class ExpectedBill:
     existing_vendor_id: str | None = None
 
 
-def expected_bills(file: CsvFile, existing: Mapping[str, Party] | None = None) -> list[ExpectedBill]:
+def expected_bills(
+    file: CsvFile, existing: Mapping[str, Party] | None = None
+) -> list[ExpectedBill]:
     """The bills of ``file``, one per row in file order (CONTRACT §3.2).
 
     ``existing`` maps lower-case vendor names and vendor ids to vendors the business had

@@ -27,23 +27,36 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--contract-base-url", help="implementation under test [CONTRACT_BASE_URL]")
     group.addoption("--contract-token", help="API token [CONTRACT_TOKEN]")
     group.addoption("--contract-business-id", help="sandbox business [CONTRACT_BUSINESS_ID]")
-    group.addoption("--contract-other-business-id",
-                    help="a business the token may NOT use (default: random) "
-                         "[CONTRACT_OTHER_BUSINESS_ID]")
-    group.addoption("--contract-second-business-id",
-                    help="a second business the token MAY use; without it the cross-business "
-                         "checks are skipped [CONTRACT_SECOND_BUSINESS_ID]")
-    group.addoption("--contract-max-examples", type=int,
-                    help="examples per schemathesis operation [CONTRACT_MAX_EXAMPLES]")
+    group.addoption(
+        "--contract-other-business-id",
+        help="a business the token may NOT use (default: random) [CONTRACT_OTHER_BUSINESS_ID]",
+    )
+    group.addoption(
+        "--contract-second-business-id",
+        help="a second business the token MAY use; without it the cross-business "
+        "checks are skipped [CONTRACT_SECOND_BUSINESS_ID]",
+    )
+    group.addoption(
+        "--contract-max-examples",
+        type=int,
+        help="examples per schemathesis operation [CONTRACT_MAX_EXAMPLES]",
+    )
     group.addoption("--contract-seed", type=int, help="generation seed [CONTRACT_SEED]")
-    group.addoption("--contract-max-rows", type=int,
-                    help="row cap of generated CSV files [CONTRACT_MAX_ROWS]")
+    group.addoption(
+        "--contract-max-rows", type=int, help="row cap of generated CSV files [CONTRACT_MAX_ROWS]"
+    )
     group.addoption("--contract-timeout", type=float, help="HTTP timeout, s [CONTRACT_TIMEOUT]")
-    group.addoption("--contract-max-expiry-wait", type=float,
-                    help="longest presigned-URL expiry (s) worth waiting for "
-                         "[CONTRACT_MAX_EXPIRY_WAIT]")
-    group.addoption("--contract-rule", action="append", default=[],
-                    help="only checks whose rule contains this text (repeatable)")
+    group.addoption(
+        "--contract-max-expiry-wait",
+        type=float,
+        help="longest presigned-URL expiry (s) worth waiting for [CONTRACT_MAX_EXPIRY_WAIT]",
+    )
+    group.addoption(
+        "--contract-rule",
+        action="append",
+        default=[],
+        help="only checks whose rule contains this text (repeatable)",
+    )
 
 
 def _option(config: pytest.Config, name: str, cast: type = str) -> Any:
@@ -58,23 +71,34 @@ def settings_from(config: pytest.Config) -> Settings:
     base_url = _option(config, "base_url")
     token = _option(config, "token")
     business = _option(config, "business_id")
-    missing = [name for name, value in
-               (("base URL", base_url), ("token", token), ("business id", business)) if not value]
+    missing = [
+        name
+        for name, value in (("base URL", base_url), ("token", token), ("business id", business))
+        if not value
+    ]
     if missing:
-        raise pytest.UsageError(f"contract suite: no {', '.join(missing)} given "
-                                "(options --contract-*, or CONTRACT_* variables)")
+        raise pytest.UsageError(
+            f"contract suite: no {', '.join(missing)} given "
+            "(options --contract-*, or CONTRACT_* variables)"
+        )
     overrides = {
         name: value
-        for name, cast in (("max_examples", int), ("seed", int), ("max_rows", int),
-                           ("timeout", float), ("max_expiry_wait", float))
+        for name, cast in (
+            ("max_examples", int),
+            ("seed", int),
+            ("max_rows", int),
+            ("timeout", float),
+            ("max_expiry_wait", float),
+        )
         if (value := _option(config, name, cast)) is not None
     }
     return Settings(
         base_url=base_url.rstrip("/"),
         token=token,
         business_id=business.lower(),
-        other_business_id=(_option(config, "other_business_id")
-                           or settings_module.random_other_business()).lower(),
+        other_business_id=(
+            _option(config, "other_business_id") or settings_module.random_other_business()
+        ).lower(),
         second_business_id=(_option(config, "second_business_id") or "").lower() or None,
         **overrides,
     )
@@ -147,13 +171,16 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     _name_by_operation(item, report)
     if report.when != "call" or not report.failed or call.excinfo is None:
         return report
-    error = call.excinfo.value
-    violation = _find_violation(error)
-    labels = [violation.rule] if violation else rules_of(item)
-    for label in labels:
+    violation = _find_violation(call.excinfo.value)
+    for label in [violation.rule] if violation else rules_of(item):
         report.user_properties.append(("rule", label))
     evidence = _evidence(item, violation)
-    if evidence:
+    if violation is not None:
+        # A broken rule is a finding about the implementation, not a bug of the suite:
+        # the rule, what was wrong and the exchange say it all; a traceback would not.
+        where = f"{report.location[0]}:{(report.location[1] or 0) + 1} ({item.name})"
+        report.longrepr = f"{violation}\n  checked by {where}\n\n{evidence}".rstrip()
+    elif evidence:
         report.longrepr = f"{report.longrepr}\n\n{evidence}"
     return report
 
@@ -187,5 +214,4 @@ def _evidence(item: pytest.Item, violation: ContractViolation | None) -> str:
         response = client.log[-1]
     if response is None:
         return ""
-    header = f"rule: {violation.rule}\n" if violation else ""
-    return header + "request and response:\n" + describe_exchange(response, client.settings.token)
+    return "request and response:\n" + describe_exchange(response, client.settings.token)

@@ -26,9 +26,7 @@ class ContractViolation(AssertionError):
         self.response = response
 
 
-def require(
-    condition: Any, rule: str, detail: str, response: httpx.Response | None = None
-) -> None:
+def require(condition: Any, rule: str, detail: str, response: httpx.Response | None = None) -> None:
     """Fail with a :class:`ContractViolation` unless ``condition`` holds."""
     __tracebackhide__ = True
     if not condition:

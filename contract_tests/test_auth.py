@@ -85,8 +85,10 @@ def test_bad_business_header_is_422(api: Api, operation: str, value: str | None)
     response = OPERATIONS[operation](api, api.headers(business=value))
     what = f"{operation} with x-business-id {'missing' if value is None else repr(value)}"
     expect_validation_error(
-        response, HEADER_LOC,
-        "CONTRACT §1 422: x-business-id missing or not a UUID, loc [header, x-business-id]", what,
+        response,
+        HEADER_LOC,
+        "CONTRACT §1 422: x-business-id missing or not a UUID, loc [header, x-business-id]",
+        what,
     )
 
 
@@ -106,26 +108,37 @@ def test_other_business_is_403(api: Api, operation: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_token_beats_bad_business_header(api: Api, kind: str) -> None:
     response = bulk_call(kind)(api, api.headers(authorization=None, business="not-a-uuid"))
-    expect_status(response, 401, "CONTRACT §1 precedence: 401 before 422",
-                  "no token and a malformed x-business-id")
+    expect_status(
+        response,
+        401,
+        "CONTRACT §1 precedence: 401 before 422",
+        "no token and a malformed x-business-id",
+    )
 
 
 @rule("CONTRACT §1 precedence: 401 before 422")
 @pytest.mark.parametrize("kind", KINDS)
 def test_no_token_beats_bad_body(api: Api, kind: str) -> None:
     response = api.bulk(kind, {"s3_key": ""}, headers=api.headers(authorization=None))
-    expect_status(response, 401, "CONTRACT §1 precedence: 401 before 422",
-                  "no token and an empty s3_key")
+    expect_status(
+        response, 401, "CONTRACT §1 precedence: 401 before 422", "no token and an empty s3_key"
+    )
 
 
 @rule("CONTRACT §1 precedence: 401 before 403")
 @pytest.mark.parametrize("kind", KINDS)
 def test_unknown_token_beats_other_business(api: Api, kind: str) -> None:
-    headers = api.headers(authorization=f"Bearer dz_contract_unknown_{uuid.uuid4().hex}",
-                          business=api.settings.other_business_id)
+    headers = api.headers(
+        authorization=f"Bearer dz_contract_unknown_{uuid.uuid4().hex}",
+        business=api.settings.other_business_id,
+    )
     response = bulk_call(kind)(api, headers)
-    expect_status(response, 401, "CONTRACT §1 precedence: 401 before 403",
-                  "an unknown token for a business it cannot use")
+    expect_status(
+        response,
+        401,
+        "CONTRACT §1 precedence: 401 before 403",
+        "an unknown token for a business it cannot use",
+    )
 
 
 @rule("CONTRACT §1 precedence: 422 before 403")
@@ -133,18 +146,24 @@ def test_unknown_token_beats_other_business(api: Api, kind: str) -> None:
 def test_bad_body_beats_other_business(api: Api, kind: str) -> None:
     headers = api.headers(business=api.settings.other_business_id)
     response = api.bulk(kind, {"s3_key": ""}, headers=headers)
-    expect_validation_error(response, ("body", "s3_key"), "CONTRACT §1 precedence: 422 before 403",
-                            "an empty s3_key for a business the token cannot use")
+    expect_validation_error(
+        response,
+        ("body", "s3_key"),
+        "CONTRACT §1 precedence: 422 before 403",
+        "an empty s3_key for a business the token cannot use",
+    )
 
 
 @rule("CONTRACT §1 precedence: 422 before 403")
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_header_and_bad_body_point_at_the_header(api: Api, kind: str) -> None:
     response = api.bulk(kind, {"s3_key": ""}, headers=api.headers(business="not-a-uuid"))
-    expect_validation_error(response, HEADER_LOC,
-                            "CONTRACT §1 422: x-business-id missing or not a UUID, "
-                            "loc [header, x-business-id]",
-                            "a malformed x-business-id and an empty s3_key")
+    expect_validation_error(
+        response,
+        HEADER_LOC,
+        "CONTRACT §1 422: x-business-id missing or not a UUID, loc [header, x-business-id]",
+        "a malformed x-business-id and an empty s3_key",
+    )
 
 
 @rule("CONTRACT §1 precedence: 403 before 400")
@@ -152,5 +171,9 @@ def test_bad_header_and_bad_body_point_at_the_header(api: Api, kind: str) -> Non
 def test_other_business_beats_unknown_key(api: Api, kind: str) -> None:
     headers = api.headers(business=api.settings.other_business_id)
     response = bulk_call(kind)(api, headers)
-    expect_status(response, 403, "CONTRACT §1 precedence: 403 before 400",
-                  "an unknown s3_key for a business the token cannot use")
+    expect_status(
+        response,
+        403,
+        "CONTRACT §1 precedence: 403 before 400",
+        "an unknown s3_key for a business the token cannot use",
+    )

@@ -28,28 +28,49 @@ NOT_JSON = {
     "trailing comma": b'{"s3_key": "a.csv",}',
 }
 NOT_OBJECT: dict[str, Any] = {"array": ["a.csv"], "string": "a.csv", "number": 1, "null": None}
-BAD_KEYS: dict[str, Any] = {"number": 12345, "null": None, "array": ["a.csv"], "object": {"k": 1},
-                            "boolean": True, "empty": ""}
-BAD_FLAGS: dict[str, Any] = {"word": "maybe", "two": 2, "array": [True], "object": {},
-                             "null": None, "float": 0.5}
+BAD_KEYS: dict[str, Any] = {
+    "number": 12345,
+    "null": None,
+    "array": ["a.csv"],
+    "object": {"k": 1},
+    "boolean": True,
+    "empty": "",
+}
+BAD_FLAGS: dict[str, Any] = {
+    "word": "maybe",
+    "two": 2,
+    "array": [True],
+    "object": {},
+    "null": None,
+    "float": 0.5,
+}
 
 
 @rule(RULE_BODY)
 @pytest.mark.parametrize("variant", NOT_JSON)
 @pytest.mark.parametrize("kind", KINDS)
 def test_body_not_json_is_422(api: Api, kind: str, variant: str) -> None:
-    response = api.send("POST", f"{API}/{kind}/bulk", content=NOT_JSON[variant],
-                        headers=api.headers(**{"Content-Type": "application/json"}))
-    expect_validation_error(response, ("body",), RULE_BODY, f"a body that is not JSON ({variant})",
-                            prefix=True)
+    response = api.send(
+        "POST",
+        f"{API}/{kind}/bulk",
+        content=NOT_JSON[variant],
+        headers=api.headers(**{"Content-Type": "application/json"}),
+    )
+    expect_validation_error(
+        response, ("body",), RULE_BODY, f"a body that is not JSON ({variant})", prefix=True
+    )
 
 
 @rule(RULE_BODY)
 @pytest.mark.parametrize("variant", NOT_OBJECT)
 @pytest.mark.parametrize("kind", KINDS)
 def test_body_not_an_object_is_422(api: Api, kind: str, variant: str) -> None:
-    response = api.send("POST", f"{API}/{kind}/bulk", content=json.dumps(NOT_OBJECT[variant]),
-                        headers=api.headers(**{"Content-Type": "application/json"}))
+    response = api.send(
+        "POST",
+        f"{API}/{kind}/bulk",
+        content=json.dumps(NOT_OBJECT[variant]),
+        headers=api.headers(**{"Content-Type": "application/json"}),
+    )
     expect_validation_error(response, ("body",), RULE_BODY, f"a JSON {variant} body", prefix=True)
 
 
@@ -73,5 +94,6 @@ def test_bad_s3_key_is_422(api: Api, kind: str, variant: str) -> None:
 @pytest.mark.parametrize("kind", KINDS)
 def test_bad_flag_is_422(api: Api, kind: str, variant: str) -> None:
     response = api.bulk(kind, {"s3_key": unknown_key(), FLAG[kind]: BAD_FLAGS[variant]})
-    expect_validation_error(response, ("body", FLAG[kind]), RULE_FLAG,
-                            f"{FLAG[kind]} = {BAD_FLAGS[variant]!r}")
+    expect_validation_error(
+        response, ("body", FLAG[kind]), RULE_FLAG, f"{FLAG[kind]} = {BAD_FLAGS[variant]!r}"
+    )

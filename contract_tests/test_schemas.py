@@ -36,8 +36,10 @@ def feeder(api: Api, marks: RunMarks) -> HandlerFeeder:
 
 
 @pytest.mark.schemathesis
-@rule("schema: documented status, content type, body schema and formats; no 5xx; "
-      "invalid input rejected; valid input accepted; auth enforced")
+@rule(
+    "schema: documented status, content type, body schema and formats; no 5xx; "
+    "invalid input rejected; valid input accepted; auth enforced"
+)
 @schema.parametrize()
 def test_operation(case, feeder: HandlerFeeder) -> None:
     feeder.prepare(case)

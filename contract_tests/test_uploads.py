@@ -45,11 +45,19 @@ def presign(api: Api, body: dict | None = None) -> dict:
     payload = expect_status(response, 200, RULE_PRESIGN, "POST /upload")
     require(isinstance(payload, dict), RULE_PRESIGN, "the body is not an object", response)
     url, key, expires = payload.get("upload_url"), payload.get("s3_key"), payload.get("expires_in")
-    require(isinstance(url, str) and urlsplit(url).scheme in ("http", "https"), RULE_PRESIGN,
-            f"upload_url is {url!r}", response)
+    require(
+        isinstance(url, str) and urlsplit(url).scheme in ("http", "https"),
+        RULE_PRESIGN,
+        f"upload_url is {url!r}",
+        response,
+    )
     require(isinstance(key, str) and key, RULE_PRESIGN, f"s3_key is {key!r}", response)
-    require(isinstance(expires, int) and not isinstance(expires, bool) and expires >= 1,
-            RULE_PRESIGN, f"expires_in is {expires!r}", response)
+    require(
+        isinstance(expires, int) and not isinstance(expires, bool) and expires >= 1,
+        RULE_PRESIGN,
+        f"expires_in is {expires!r}",
+        response,
+    )
     return payload
 
 
@@ -82,12 +90,24 @@ def test_direct_upload_describes_the_file(api: Api, marks: RunMarks) -> None:
     filename = f"contract-{marks.tag()}.csv"
     response = api.upload_direct(data, filename)
     body = expect_status(response, 200, RULE_DIRECT, "POST /upload/direct")
-    require(isinstance(body, dict) and isinstance(body.get("s3_key"), str) and body["s3_key"],
-            RULE_DIRECT, f"s3_key missing or empty in {body!r}", response)
-    require(body.get("filename") == filename, RULE_DIRECT,
-            f"filename is {body.get('filename')!r}, uploaded as {filename!r}", response)
-    require(body.get("size") == len(data), RULE_DIRECT,
-            f"size is {body.get('size')!r}, the file has {len(data)} bytes", response)
+    require(
+        isinstance(body, dict) and isinstance(body.get("s3_key"), str) and body["s3_key"],
+        RULE_DIRECT,
+        f"s3_key missing or empty in {body!r}",
+        response,
+    )
+    require(
+        body.get("filename") == filename,
+        RULE_DIRECT,
+        f"filename is {body.get('filename')!r}, uploaded as {filename!r}",
+        response,
+    )
+    require(
+        body.get("size") == len(data),
+        RULE_DIRECT,
+        f"size is {body.get('size')!r}, the file has {len(data)} bytes",
+        response,
+    )
 
 
 @rule(RULE_PRESIGN, "CONTRACT §3")
@@ -98,25 +118,46 @@ def test_presigned_upload_then_import(
     file = simple_file(kind, marks, 2, "presigned")
     ticket = presign(api, {"filename": "presigned.csv"})
     put = api.put_upload_url(ticket["upload_url"], file.to_bytes())
-    require(200 <= put.status_code < 300, RULE_PRESIGN,
-            f"PUT to upload_url without Authorization answered {put.status_code}", put)
+    require(
+        200 <= put.status_code < 300,
+        RULE_PRESIGN,
+        f"PUT to upload_url without Authorization answered {put.status_code}",
+        put,
+    )
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, ticket["s3_key"], None))
     window = Window(started, datetime.now(UTC))
     if kind == "invoices":
-        expect_invoices(response, expected_invoices(file), finalize=False,
-                        business_id=api.settings.business_id, registry=registry, window=window)
+        expect_invoices(
+            response,
+            expected_invoices(file),
+            finalize=False,
+            business_id=api.settings.business_id,
+            registry=registry,
+            window=window,
+        )
     else:
-        expect_bills(response, expected_bills(file), approve=False,
-                     business_id=api.settings.business_id, registry=registry, window=window)
+        expect_bills(
+            response,
+            expected_bills(file),
+            approve=False,
+            business_id=api.settings.business_id,
+            registry=registry,
+            window=window,
+        )
 
 
-@rule("CONTRACT §2 a presigned key whose PUT has not happened is not found (400)")
+RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened is not found (400)"
+
+
+@rule(RULE_BEFORE_PUT)
 @pytest.mark.parametrize("kind", KINDS)
 def test_presigned_key_before_put_is_400(api: Api, kind: str) -> None:
     ticket = presign(api)
     response = api.bulk(kind, bulk_body(kind, ticket["s3_key"], None))
-    expect_import_failed(response, f"POST /{kind}/bulk with a presigned key before its PUT")
+    expect_import_failed(
+        response, f"POST /{kind}/bulk with a presigned key before its PUT", rule=RULE_BEFORE_PUT
+    )
 
 
 @rule(RULE_TAMPER)
@@ -127,7 +168,9 @@ def test_tampered_upload_url_is_403(api: Api, marks: RunMarks) -> None:
     response = api.put_upload_url(url, data)
     expect_status(response, 403, RULE_TAMPER, f"PUT to a tampered upload URL ({url})")
     after = api.bulk("invoices", bulk_body("invoices", ticket["s3_key"], None))
-    expect_import_failed(after, "the key of a refused (tampered) PUT must still be unknown")
+    expect_import_failed(
+        after, "the key of a refused (tampered) PUT must still be unknown", rule=RULE_TAMPER
+    )
 
 
 @rule(RULE_TAMPER)
@@ -135,13 +178,16 @@ def test_expired_upload_url_is_403(api: Api, marks: RunMarks) -> None:
     ticket = presign(api)
     wait = ticket["expires_in"]
     if wait > api.settings.max_expiry_wait:
-        pytest.skip(f"upload URLs live {wait} s, longer than --max-expiry-wait "
-                    f"{api.settings.max_expiry_wait:g} s")
+        pytest.skip(
+            f"upload URLs live {wait} s, longer than --max-expiry-wait "
+            f"{api.settings.max_expiry_wait:g} s"
+        )
     time.sleep(wait + 1.5)
     data = simple_file("invoices", marks, 1, "expired").to_bytes()
     response = api.put_upload_url(ticket["upload_url"], data)
-    expect_status(response, 403, RULE_TAMPER, f"PUT to an upload URL {wait + 1.5:g} s after "
-                  f"it expired")
+    expect_status(
+        response, 403, RULE_TAMPER, f"PUT to an upload URL {wait + 1.5:g} s after it expired"
+    )
 
 
 def _large_upload(
@@ -151,8 +197,10 @@ def _large_upload(
     try:
         response = api.upload_direct(b"x" * size, "large.csv", headers=headers)
     except httpx.TransportError as error:
-        pytest.skip(f"the server closed the connection before answering ({error!r}); "
-                    "its status cannot be observed")
+        pytest.skip(
+            f"the server closed the connection before answering ({error!r}); "
+            "its status cannot be observed"
+        )
     check(response)
 
 
@@ -169,8 +217,12 @@ def test_upload_over_10_mib_is_413(api: Api) -> None:
 def test_upload_of_exactly_10_mib_is_accepted(api: Api) -> None:
     def check(response: httpx.Response) -> None:
         body = expect_status(response, 200, RULE_413, f"a direct upload of exactly {LIMIT} bytes")
-        require(isinstance(body, dict) and body.get("size") == LIMIT, RULE_DIRECT,
-                f"size is {json_body(response, RULE_DIRECT).get('size')!r}", response)
+        require(
+            isinstance(body, dict) and body.get("size") == LIMIT,
+            RULE_DIRECT,
+            f"size is {json_body(response, RULE_DIRECT).get('size')!r}",
+            response,
+        )
 
     _large_upload(api, LIMIT, api.headers(), check)
 
@@ -187,10 +239,15 @@ def test_oversize_precedence(api: Api, refusal: str) -> None:
 
     def check(response: httpx.Response) -> None:
         if refusal == "422":
-            expect_validation_error(response, ("header", "x-business-id"), rule_,
-                                    "an oversized upload with a malformed x-business-id")
+            expect_validation_error(
+                response,
+                ("header", "x-business-id"),
+                rule_,
+                "an oversized upload with a malformed x-business-id",
+            )
         else:
-            expect_status(response, int(refusal), rule_, f"an oversized upload that deserves "
-                          f"{refusal}")
+            expect_status(
+                response, int(refusal), rule_, f"an oversized upload that deserves {refusal}"
+            )
 
     _large_upload(api, LIMIT + 1, headers, check)

@@ -11,9 +11,6 @@ import unicodedata
 from datetime import datetime
 from typing import Any
 
-from fpdf import FPDF
-from fpdf.enums import XPos, YPos
-
 # A 10,000-line invoice would take seconds to lay out; the total still covers every line.
 MAX_LINES = 200
 
@@ -38,6 +35,10 @@ def _quantity(value: Any) -> str:
 def render_invoice(invoice: dict[str, Any], business_name: str) -> bytes:
     """An A4 invoice: header, customer, a row per line item (the first ``MAX_LINES``),
     total and balance due."""
+    # fpdf2 takes about a second to import; only a PDF download should pay for it.
+    from fpdf import FPDF
+    from fpdf.enums import XPos, YPos
+
     pdf = FPDF(format="A4")
     pdf.set_creation_date(datetime.fromisoformat(invoice["created_at"].replace("Z", "+00:00")))
     pdf.set_title(_latin1(f"Invoice {invoice.get('number') or 'Draft'}"))

@@ -12,13 +12,13 @@ the suite runs go out a few at a time, so the proof costs far less than their su
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
-from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +29,10 @@ from tests.mutants.__main__ import FAITHFUL, PREFIX
 from tests.mutants.catalogue import BUSINESS, MUTANTS, SECOND_BUSINESS, TOKEN, Mutant
 
 ROOT = Path(__file__).resolve().parent.parent
-WORKERS = 3
+WORKERS = 2  # mutant runs at a time, beside the faithful full run
 SERVER_START_SECONDS = 30
 SUITE_SECONDS = 240
-MUTANT_EXAMPLES = "10"
+MUTANT_EXAMPLES = "5"
 
 
 @dataclass(frozen=True)
@@ -51,10 +51,14 @@ class SuiteRun:
     seconds: float
 
     def summary(self) -> str:
-        lines = [f"exit {self.code} after {self.seconds:.1f} s; {len(self.passed)} passed, "
-                 f"{len(self.failures)} failed, {len(self.skipped)} skipped"]
-        lines += [f"  FAILED {f.test}: {f.text.splitlines()[0][:200] if f.text else ''}"
-                  for f in self.failures]
+        lines = [
+            f"exit {self.code} ({self.seconds:.1f} s into the proof); {len(self.passed)} passed, "
+            f"{len(self.failures)} failed, {len(self.skipped)} skipped"
+        ]
+        lines += [
+            f"  FAILED {f.test}: {f.text.splitlines()[0][:200] if f.text else ''}"
+            for f in self.failures
+        ]
         lines.append(self.output[-3000:])
         return "\n".join(lines)
 
@@ -62,8 +66,13 @@ class SuiteRun:
 @contextmanager
 def served() -> Iterator[str]:
     """The process serving every mutant and the faithful mock; its root URL."""
-    process = subprocess.Popen([sys.executable, "-m", "tests.mutants"], cwd=ROOT,
-                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.mutants"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
     try:
         assert process.stdout is not None
         deadline = time.monotonic() + SERVER_START_SECONDS
@@ -102,35 +111,88 @@ def parse_junit(path: Path) -> tuple[list[Failure], list[str], list[str]]:
     return failures, passed, skipped
 
 
-def run_suite(root_url: str, name: str, select: str | None) -> SuiteRun:
-    """The suite as CI runs it (``python -m contract_tests``) against mutant ``name``."""
-    started = time.monotonic()
-    base_url = f"{root_url}{PREFIX}{name}"
-    with tempfile.TemporaryDirectory() as scratch:
-        junit = Path(scratch) / "junit.xml"
-        command = [sys.executable, "-m", "contract_tests", "--base-url", base_url,
-                   "--token", TOKEN, "--business-id", BUSINESS,
-                   "--second-business-id", SECOND_BUSINESS, "--junit-xml", str(junit)]
-        if select is not None:
-            command += ["-k", select, "--max-examples", MUTANT_EXAMPLES]
-        else:
-            command += ["--max-expiry-wait", "5"]
-        done = subprocess.run(command, cwd=ROOT, capture_output=True, text=True,
-                              timeout=SUITE_SECONDS, check=False)
-        failures, passed, skipped = parse_junit(junit) if junit.exists() else ([], [], [])
-    return SuiteRun(done.returncode, tuple(failures), tuple(passed), tuple(skipped),
-                    done.stdout + done.stderr, time.monotonic() - started)
+def suite_argv(base_url: str, junit: Path, select: str | None) -> list[str]:
+    """Arguments of ``python -m contract_tests``: everything for the faithful mock, only
+    the ``select``-ed checks (with fewer generated examples) for a mutant."""
+    argv = [
+        "--base-url",
+        base_url,
+        "--token",
+        TOKEN,
+        "--business-id",
+        BUSINESS,
+        "--second-business-id",
+        SECOND_BUSINESS,
+        "--junit-xml",
+        str(junit),
+    ]
+    if select is None:
+        return [*argv, "--max-expiry-wait", "5"]
+    return [*argv, "-k", select, "--max-examples", MUTANT_EXAMPLES]
+
+
+def outcome(code: int, junit: Path, log: Path, seconds: float) -> SuiteRun:
+    failures, passed, skipped = parse_junit(junit) if junit.exists() else ([], [], [])
+    output = log.read_text(errors="replace") if log.exists() else ""
+    return SuiteRun(code, tuple(failures), tuple(passed), tuple(skipped), output, seconds)
 
 
 @pytest.fixture(scope="module")
 def runs() -> dict[str, SuiteRun]:
-    """Every run of the proof, done concurrently: the faithful mock, then each mutant."""
-    jobs: dict[str, str | None] = {FAITHFUL: None}
-    jobs.update({mutant.name: mutant.select for mutant in MUTANTS})
-    with served() as root_url, ThreadPoolExecutor(max_workers=WORKERS) as pool:
-        futures = {name: pool.submit(run_suite, root_url, name, select)
-                   for name, select in jobs.items()}
-        return {name: future.result() for name, future in futures.items()}
+    """Every run of the proof: the faithful mock through the real command line, and each
+    mutant through the forking runner, all at the same time."""
+    started = time.monotonic()
+    with served() as root_url, tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+
+        def paths(name: str) -> tuple[Path, Path]:
+            return folder / f"{name}.xml", folder / f"{name}.log"
+
+        junit, log = paths(FAITHFUL)
+        with log.open("w") as sink:
+            faithful = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "contract_tests",
+                    *suite_argv(f"{root_url}{PREFIX}{FAITHFUL}", junit, None),
+                ],
+                cwd=ROOT,
+                stdout=sink,
+                stderr=subprocess.STDOUT,
+            )
+        jobs = [
+            {
+                "name": m.name,
+                "log": str(paths(m.name)[1]),
+                "argv": suite_argv(f"{root_url}{PREFIX}{m.name}", paths(m.name)[0], m.select),
+            }
+            for m in MUTANTS
+        ]
+        runner = subprocess.run(
+            [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
+            cwd=ROOT,
+            input="".join(json.dumps(job) + "\n" for job in jobs),
+            capture_output=True,
+            text=True,
+            timeout=SUITE_SECONDS,
+            check=False,
+        )
+        codes = {
+            name: int(code)
+            for _, name, code in (
+                line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
+            )
+        }
+        assert len(codes) == len(jobs), (
+            f"runner finished {len(codes)} of {len(jobs)}:\n"
+            f"{runner.stdout[-2000:]}{runner.stderr[-2000:]}"
+        )
+        faithful_code = faithful.wait(timeout=SUITE_SECONDS)
+        seconds = time.monotonic() - started
+        results = {name: outcome(code, *paths(name), seconds) for name, code in codes.items()}
+        results[FAITHFUL] = outcome(faithful_code, *paths(FAITHFUL), seconds)
+        return results
 
 
 def test_faithful_mock_keeps_the_contract(runs: dict[str, SuiteRun]) -> None:

@@ -8,8 +8,6 @@ all-or-nothing; §4 a 201 lists what was created).
 
 from __future__ import annotations
 
-import csv
-import io
 import uuid
 from collections import Counter
 from collections.abc import Iterable, Sequence
@@ -63,13 +61,18 @@ def bill_row(i: int, marker: str, *, vendor: str | None = None) -> list[str]:
     ]
 
 
+def _cell(value: str) -> str:
+    # csv.writer leaves a lone CR unquoted when the line end is "\n"; a reader then splits
+    # the row there. Quoting every cell with a delimiter, quote, CR or LF is RFC 4180.
+    if any(char in value for char in ',"\r\n'):
+        return '"' + value.replace('"', '""') + '"'
+    return value
+
+
 def to_csv(header: Sequence[str], rows: Iterable[Sequence[str]], line_end: str = "\r\n") -> str:
-    """RFC 4180 text: quotes only where a cell needs them."""
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator=line_end)
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+    """RFC 4180 text: quotes only where a cell needs them, any line end."""
+    lines = [",".join(map(_cell, row)) for row in (header, *rows)]
+    return line_end.join(lines) + line_end
 
 
 def valid_csv(kind: Kind, rows: int, marker: str, *, first: int = 0) -> bytes:

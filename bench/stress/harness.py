@@ -119,7 +119,6 @@ class MockProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log_file,
                 stderr=subprocess.STDOUT,
-                start_new_session=True,  # a SIGKILL to our group must not hit the child
             )
             try:
                 self._wait_ready()

@@ -38,7 +38,8 @@ class Dispatcher:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "lifespan":
-            while (message := await receive())["type"] != "lifespan.shutdown":
+            # The mock apps open their services on creation; nothing to start or stop here.
+            while (await receive())["type"] != "lifespan.shutdown":
                 await send({"type": "lifespan.startup.complete"})
             await send({"type": "lifespan.shutdown.complete"})
             return
@@ -49,8 +50,11 @@ class Dispatcher:
             await send({"type": "http.response.body", "body": b"no such mutant"})
             return
         root = scope.get("root_path", "") + PREFIX + name
-        await app({**scope, "root_path": root, "path": "/" + rest,
-                   "raw_path": ("/" + rest).encode()}, receive, send)
+        await app(
+            {**scope, "root_path": root, "path": "/" + rest, "raw_path": ("/" + rest).encode()},
+            receive,
+            send,
+        )
 
 
 def main() -> int:

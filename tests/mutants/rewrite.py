@@ -30,7 +30,9 @@ class Req:
     scope: dict[str, Any] = field(repr=False, default_factory=dict)
 
     def header(self, name: str) -> str | None:
-        return Headers(raw=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]).get(name)
+        return Headers(
+            raw=[(k.encode("latin-1"), v.encode("latin-1")) for k, v in self.headers]
+        ).get(name)
 
     def with_header(self, name: str, value: str | None) -> Req:
         kept = [(k, v) for k, v in self.headers if k.lower() != name.lower()]
@@ -85,7 +87,9 @@ class Resp:
 
     def with_json(self, value: Any, status: int | None = None) -> Resp:
         body = json.dumps(value).encode()
-        headers = [(k, v) for k, v in self.headers if k.lower() not in ("content-length", "content-type")]
+        headers = [
+            (k, v) for k, v in self.headers if k.lower() not in ("content-length", "content-type")
+        ]
         headers += [("content-type", "application/json"), ("content-length", str(len(body)))]
         return Resp(self.status if status is None else status, headers, body)
 
@@ -93,8 +97,10 @@ class Resp:
         return replace(self, headers=[(k, v) for k, v in self.headers if k.lower() != name.lower()])
 
     def with_header(self, name: str, value: str) -> Resp:
-        return replace(self.without_header(name), headers=[*self.without_header(name).headers,
-                                                           (name.lower(), value)])
+        return replace(
+            self.without_header(name),
+            headers=[*self.without_header(name).headers, (name.lower(), value)],
+        )
 
 
 def json_response(status: int, value: Any) -> Resp:
@@ -125,8 +131,10 @@ class Rewriter:
             "path": req.path,
             "raw_path": req.path.encode(),
             "query_string": req.query.encode("latin-1"),
-            "headers": _raw([(k, v) for k, v in req.headers if k.lower() != "content-length"]
-                            + [("content-length", str(len(req.body)))]),
+            "headers": _raw(
+                [(k, v) for k, v in req.headers if k.lower() != "content-length"]
+                + [("content-length", str(len(req.body)))]
+            ),
         }
         sent = False
 
@@ -143,7 +151,10 @@ class Rewriter:
             nonlocal status, headers
             if message["type"] == "http.response.start":
                 status = message["status"]
-                headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in message.get("headers", [])]
+                headers = [
+                    (k.decode("latin-1"), v.decode("latin-1"))
+                    for k, v in message.get("headers", [])
+                ]
             elif message["type"] == "http.response.body":
                 chunks.append(message.get("body", b""))
 
@@ -173,7 +184,14 @@ class Rewriter:
             resp = changed
         else:
             resp = await self.on_response(changed, await self.call(changed))
-        await send({"type": "http.response.start", "status": resp.status,
-                    "headers": _raw([(k, v) for k, v in resp.headers if k.lower() != "content-length"]
-                                    + [("content-length", str(len(resp.body)))])})
+        await send(
+            {
+                "type": "http.response.start",
+                "status": resp.status,
+                "headers": _raw(
+                    [(k, v) for k, v in resp.headers if k.lower() != "content-length"]
+                    + [("content-length", str(len(resp.body)))]
+                ),
+            }
+        )
         await send({"type": "http.response.body", "body": resp.body})
