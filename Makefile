@@ -17,7 +17,7 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR CORS_ORIGIN"
 	@echo "                PUBLIC_BASE_URL (or MOCK_* env vars; more: MOCK_ARGS='--reload --quiet')"
-	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID MAX_EXAMPLES JUNIT_XML"
+	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES SEED JUNIT_XML"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,7 +45,8 @@ contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID
 		$(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(TOKEN),--token $(TOKEN)) \
 		$(if $(BUSINESS_ID),--business-id $(BUSINESS_ID)) \
 		$(if $(OTHER_BUSINESS_ID),--other-business-id $(OTHER_BUSINESS_ID)) \
-		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) \
+		$(if $(SECOND_BUSINESS_ID),--second-business-id $(SECOND_BUSINESS_ID)) \
+		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
 		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML))
 
 lint: $(STAMP) ## ruff, openapi-spec-validator and Redocly CLI over the bundled contract

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from bench.config import MOCK, PRISM_SERVERS
+from bench.config import MOCK, PRISM_SERVERS, SATURATED_CORES
 from bench.stats import PERCENTILES, median, median_or_none, ratio
 
 Sample = Mapping[str, Any]
@@ -54,6 +54,45 @@ def throughput_ratios(
             if peer is not None:
                 ratios.setdefault(operation, {})[prism] = ratio(mock["rps"], peer["rps"])
     return ratios
+
+
+def paired_ratios(samples: Iterable[Sample]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Mock ÷ Prism within each run, where both were measured minutes apart.
+
+    ``{operation: {prism server: {median, runs, saturated_median, saturated_runs}}}``.
+    On a machine shared with other work, load comes and goes between runs; a ratio
+    taken inside one run compares like with like, and the runs in which both servers
+    kept a core busy (:data:`SATURATED_CORES`) are the ones no outside work distorted.
+    """
+    by_run: dict[tuple[int, str, str], Sample] = {}
+    for sample in samples:
+        by_run[(sample["run"], sample["server"], sample["operation"])] = sample
+    found: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    for (run, server, operation), mock in sorted(by_run.items()):
+        if server != MOCK:
+            continue
+        for prism in PRISM_SERVERS:
+            peer = by_run.get((run, prism, operation))
+            value = ratio(mock["result"]["rps"], peer["result"]["rps"]) if peer else None
+            if peer is None or value is None:
+                continue
+            every, saturated = found.setdefault(operation, {}).setdefault(prism, ([], []))
+            every.append(value)
+            cores = (mock.get("server_cores"), peer.get("server_cores"))
+            if all(c is not None and c >= SATURATED_CORES for c in cores):
+                saturated.append(value)
+    return {
+        operation: {
+            prism: {
+                "median": median(every),
+                "runs": len(every),
+                "saturated_median": median_or_none(saturated),
+                "saturated_runs": len(saturated),
+            }
+            for prism, (every, saturated) in per_prism.items()
+        }
+        for operation, per_prism in found.items()
+    }
 
 
 def summarize_servers(samples: Iterable[Sample]) -> dict[str, dict[str, float | None]]:
@@ -115,6 +154,7 @@ def summarize(samples: Mapping[str, list[Sample]]) -> dict[str, Any]:
     return {
         "throughput": throughput,
         "ratios": throughput_ratios(throughput),
+        "paired_ratios": paired_ratios(samples.get("throughput", [])),
         "servers": summarize_servers(samples.get("servers", [])),
         "scaling": summarize_scaling(samples.get("scaling", [])),
         "suite": summarize_suite(samples.get("suite", [])),

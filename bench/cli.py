@@ -21,7 +21,7 @@ from bench.config import (
 )
 from bench.processes import stop_all
 from bench.report import targets_table
-from bench.runner import Run, log
+from bench.runner import Run, log, rerender
 
 
 def _sizes(text: str) -> tuple[int, ...]:
@@ -146,6 +146,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--business-id", default=DEFAULT_BUSINESS_ID, help="x-business-id (%(default)s)")
     add("--results-dir", type=Path, default=RESULTS_DIR, help="where results go (bench/results)")
     add("--strict", action="store_true", help="exit 2 when a target is missed")
+    add(
+        "--render",
+        type=Path,
+        metavar="RESULTS_JSON",
+        help="measure nothing: rebuild the report and charts from a results.json",
+    )
     return parser
 
 
@@ -183,7 +189,13 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    config = config_from(build_parser().parse_args(argv))
+    args = build_parser().parse_args(argv)
+    if args.render is not None:
+        results, report = rerender(args.render)
+        print(targets_table(results["targets"]))
+        print(f"\nreport: {report}")
+        return 0
+    config = config_from(args)
     # Explicitly for SIGINT too: a parent that ignores it (a background job of a
     # script) would otherwise leave servers running after the user's Ctrl-C.
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -28,6 +28,10 @@ PRISM_SERVERS = (PRISM_STATIC, PRISM_DYNAMIC)
 
 PHASES = ("throughput", "scaling", "suite")
 
+# A CPU-bound single-process server keeps about one core busy; clearly less means it
+# was starved of CPU by other work on the machine during that run.
+SATURATED_CORES = 0.8
+
 
 @dataclass(frozen=True)
 class Operation:

@@ -262,3 +262,23 @@ class Run:
             self.errors.append("interrupted: the figures above are partial")
         results = self.results(interrupted)
         return results, self.write(results)
+
+
+def rerender(results_json: Path) -> tuple[dict[str, Any], Path]:
+    """Summary, targets, report and charts again from a ``results.json``'s samples.
+
+    Lets a run's figures be re-read after the harness's summarising changes, without
+    measuring again; the samples and profiles are kept as they are.
+    """
+    results = json.loads(results_json.read_text(encoding="utf-8"))
+    sizes = results.get("config", {}).get("sizes") or [10_000]
+    results["summary"] = summarize(results["samples"])
+    results["targets"] = [
+        target.as_dict() for target in evaluate(results["summary"], largest_rows=max(sizes))
+    ]
+    out_dir = results_json.parent
+    results["charts"] = write_charts(results["summary"], out_dir)
+    results_json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    report = out_dir / "results.md"
+    report.write_text(render(results), encoding="utf-8")
+    return results, report

@@ -53,32 +53,39 @@ def _get(mapping: Mapping[str, Any] | None, *keys: str) -> Any:
     return node
 
 
+def _ratio_target(
+    summary: Mapping[str, Any], operation: str, prism: str, prism_label: str, limit: float
+) -> Target:
+    """Mock ÷ Prism throughput, on the fairest basis the run offers.
+
+    Best: the median of per-run ratios over runs in which both servers kept a core
+    busy; then the median of all per-run ratios; last, the ratio of the medians.
+    """
+    paired = _get(summary, "paired_ratios", operation, prism) or {}
+    kind = "vs_static" if prism == PRISM_STATIC else "vs_dynamic"
+    label = f"{operation}: throughput vs {prism_label}"
+    if paired.get("saturated_runs"):
+        measured = paired["saturated_median"]
+        label += f" (runs with both CPU-bound: {paired['saturated_runs']} of {paired['runs']})"
+    elif paired.get("runs"):
+        measured = paired["median"]
+        label += f" (per-run ratios, {paired['runs']} runs; none with both CPU-bound)"
+    else:
+        measured = _get(summary, "ratios", operation, prism)
+    return Target(f"{operation}.{kind}", label, measured, ">=", limit, "×")
+
+
 def evaluate(summary: Mapping[str, Any], *, largest_rows: int = 10_000) -> list[Target]:
     """Every target of the issue, in the order the report lists them."""
     targets: list[Target] = []
-    ratios = summary.get("ratios", {})
     throughput = summary.get("throughput", {})
     scaling = summary.get("scaling", {})
     servers = summary.get("servers", {})
     for op in OPERATIONS:
         name = op.name
         targets += [
-            Target(
-                f"{name}.vs_static",
-                f"{name}: throughput vs Prism static",
-                _get(ratios, name, PRISM_STATIC),
-                ">=",
-                1.5,
-                "×",
-            ),
-            Target(
-                f"{name}.vs_dynamic",
-                f"{name}: throughput vs Prism dynamic",
-                _get(ratios, name, PRISM_DYNAMIC),
-                ">=",
-                6.0,
-                "×",
-            ),
+            _ratio_target(summary, name, PRISM_STATIC, "Prism static", 1.5),
+            _ratio_target(summary, name, PRISM_DYNAMIC, "Prism dynamic", 6.0),
             Target(
                 f"{name}.p99",
                 f"{name}: mock p99 latency at the benchmark's connections",

@@ -6,6 +6,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import hypothesis
@@ -114,3 +115,26 @@ def json_items(response: httpx.Response) -> list[dict[str, Any]]:
     body = body_of(response)
     items = body.get("items") if isinstance(body, dict) else None
     return [item for item in items or [] if isinstance(item, dict)]
+
+
+def _flip(text: str) -> str:
+    """Change the last character, staying within its alphabet (hex stays hex)."""
+    last = text[-1:]
+    if last and last in "0123456789abcdefABCDEF":
+        replacement = "1" if last == "0" else "0"
+    else:
+        replacement = "B" if last == "A" else "A"
+    return text[:-1] + replacement
+
+
+def tampered(url: str) -> str:
+    """``url`` with one character changed where a signature most likely lives."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    if query:
+        index = max(range(len(query)), key=lambda i: len(query[i][1]))
+        name, value = query[index]
+        query[index] = (name, _flip(value))
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    head, _, last = parts.path.rpartition("/")
+    return urlunsplit(parts._replace(path=f"{head}/{_flip(last)}"))

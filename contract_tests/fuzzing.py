@@ -11,9 +11,13 @@ Two built-in checks are wrapped, each for one documented reason:
 * ``negative_data_rejection``: a request schemathesis calls invalid may be valid for a
   pydantic "lax" implementation (see :mod:`contract_tests.lax`); only requests no lax
   coercion can repair must be rejected.
-* ``status_code_conformance``: a body that is not even UTF-8/JSON text is refused with
-  400 by FastAPI itself ("There was an error parsing the body"); for such bodies 400 is
-  accepted as well as the documented codes.
+* ``status_code_conformance``: a body its media type cannot even parse (JSON that is
+  not JSON text, a form that is not a set of fields) is refused with 400 by FastAPI
+  itself ("There was an error parsing the body"); for such bodies 400 is accepted as
+  well as the documented codes.
+
+The stateful chain adds one check of its own, ``created_entities_read_back``: the
+built-in ``ensure_resource_availability`` cannot follow this API's shape.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ import functools
 import itertools
 import json
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from typing import Any
 
 import schemathesis
@@ -158,17 +162,22 @@ def negative_data_rejection(ctx: Any, response: Any, case: Any) -> bool | None:
 
 
 def status_code_conformance(ctx: Any, response: Any, case: Any) -> bool | None:
-    """The built-in check; 400 is also fine for a body that is not JSON text at all."""
+    """The built-in check; 400 is also fine for a body its own media type cannot parse."""
     try:
         return builtin.status_code_conformance(ctx, response, case)
     except UndefinedStatusCode:
-        if response.status_code == 400 and _unparseable_json_body(case):
+        if response.status_code == 400 and _unparseable_body(case):
             return None
         raise
 
 
-def _unparseable_json_body(case: Any) -> bool:
-    if not (case.media_type or "").endswith("json") or not isinstance(case.body, bytes | str):
+def _unparseable_body(case: Any) -> bool:
+    """JSON that is not JSON text, or a form body that is not a set of fields: FastAPI
+    refuses both with 400 ("There was an error parsing the body") before validation."""
+    media = (case.media_type or "").lower()
+    if media.startswith("multipart/") or media.endswith("x-www-form-urlencoded"):
+        return not isinstance(case.body, dict)
+    if not media.endswith("json") or not isinstance(case.body, bytes | str):
         return False
     try:
         json.loads(case.body)
@@ -195,6 +204,7 @@ def created_entities_read_back(ctx: Any, response: Any, case: Any) -> bool | Non
 
     The built-in ``ensure_resource_availability`` cannot see this API's shape (the GET
     path does not extend the bulk path, and ``x-business-id`` does not come from the link).
+    Only ids the parent's 201 body really holds count: a scenario may also draw an id.
     """
     if response.status_code != 404:
         return None
@@ -206,8 +216,16 @@ def created_entities_read_back(ctx: Any, response: Any, case: Any) -> bool | Non
     if (
         parent_response is None
         or parent_response.status_code != 201
-        or (parent_id not in BULK_OPERATIONS)
+        or parent_id not in BULK_OPERATIONS
     ):
+        return None
+    try:
+        items = parent_response.json().get("items") or []
+    except (ValueError, AttributeError):
+        return None
+    created = {item.get("id") for item in items if isinstance(item, dict)}
+    asked = set((case.path_parameters or {}).values())
+    if not created & asked:
         return None
     raise AssertionError(
         f"[CONTRACT §5 GET of a created id returns that entity] {case.method} "
@@ -221,12 +239,14 @@ STATEFUL_CHECKS = [*CHECKS, created_entities_read_back, builtin.use_after_free]
 class HandlerFeeder:
     """Makes some positive cases reach the success paths: real keys, existing ids."""
 
-    def __init__(self, upload: Any, known_ids: dict[str, list[str]]) -> None:
+    def __init__(self, upload: Callable[[str], str], known_ids: dict[str, list[str]]) -> None:
         self.upload = upload  # kind -> s3_key of a fresh valid file
         self.known_ids = known_ids  # "invoices"/"bills" -> ids that exist
+        # Every other positive case keeps its generated value: refusals are checked too.
         self.turns: dict[str, itertools.cycle[bool]] = defaultdict(
             lambda: itertools.cycle((True, False))
         )
+        self.picks = itertools.count()
 
     def prepare(self, case: Any) -> None:
         meta = case.meta
@@ -242,4 +262,4 @@ class HandlerFeeder:
             name = "invoice_id" if kind == "invoices" else "bill_id"
             ids = self.known_ids.get(kind) or []
             if ids and not isinstance(case.path_parameters, NotSet):
-                case.path_parameters[name] = ids[len(case.id) % len(ids)]
+                case.path_parameters[name] = ids[next(self.picks) % len(ids)]

@@ -15,6 +15,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import IO
 
 import httpx
 
@@ -70,7 +71,7 @@ def running_mock(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
                 process.wait(timeout=10)
 
 
-def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, output: object) -> None:
+def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, output: IO[bytes]) -> None:
     deadline = time.monotonic() + STARTUP_SECONDS
     while time.monotonic() < deadline:
         if process.poll() is not None:
@@ -85,7 +86,6 @@ def _wait_until_serving(process: subprocess.Popen[bytes], base_url: str, output:
     )
 
 
-def _tail(output: object, size: int = 3000) -> str:
-    handle = output  # a binary temporary file
-    handle.seek(0)  # type: ignore[attr-defined]
-    return handle.read().decode("utf-8", "replace")[-size:]  # type: ignore[attr-defined]
+def _tail(output: IO[bytes], size: int = 3000) -> str:
+    output.seek(0)
+    return output.read().decode("utf-8", "replace")[-size:]

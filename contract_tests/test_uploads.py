@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -28,7 +28,7 @@ from contract_tests.assertions import (
 )
 from contract_tests.client import KINDS, Api
 from contract_tests.datagen import RunMarks, simple_file
-from contract_tests.flows import bulk_body
+from contract_tests.flows import bulk_body, tampered
 from contract_tests.oracle import expected_bills, expected_invoices
 from contract_tests.rules import require, rule
 
@@ -59,29 +59,6 @@ def presign(api: Api, body: dict | None = None) -> dict:
         response,
     )
     return payload
-
-
-def _flip(text: str) -> str:
-    """Change the last character, staying within its alphabet (hex stays hex)."""
-    last = text[-1:]
-    if last and last in "0123456789abcdefABCDEF":
-        replacement = "1" if last == "0" else "0"
-    else:
-        replacement = "B" if last == "A" else "A"
-    return text[:-1] + replacement
-
-
-def tampered(url: str) -> str:
-    """``url`` with one character changed where a signature most likely lives."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if query:
-        index = max(range(len(query)), key=lambda i: len(query[i][1]))
-        name, value = query[index]
-        query[index] = (name, _flip(value))
-        return urlunsplit(parts._replace(query=urlencode(query)))
-    head, _, last = parts.path.rpartition("/")
-    return urlunsplit(parts._replace(path=f"{head}/{_flip(last)}"))
 
 
 @rule(RULE_DIRECT)

@@ -39,6 +39,7 @@ from mock_server.handlers import (
     Runtime,
     form_value,
     handler_for,
+    read_capped,
     read_form,
     request_base_url,
 )
@@ -56,8 +57,8 @@ from mock_server.service import Forbidden, ImportFailed, MockService, ServiceErr
 from mock_server.spec import BUSINESS_HEADER, CompiledSpec, OperationSpec, compile_spec
 from mock_server.validation import (
     MISSING,
-    BodyNotDecodable,
     JsonDecodeFailure,
+    body_too_large_errors,
     decode_json_body,
     lookup,
     validation_error_body,
@@ -131,10 +132,11 @@ class OperationEndpoint:
         too_large = False
         spec = operation.body
         if spec is not None and spec.json is not None:
-            try:
-                body = decode_json_body(await request.body(), request.headers.get("content-type"))
-            except BodyNotDecodable:
-                return error_reply(400, "There was an error parsing the body")
+            raw = await read_capped(request, self.runtime.config.max_json_body_bytes)
+            if raw is None:
+                return Reply(422, validation_error_body(
+                    body_too_large_errors(self.runtime.config.max_json_body_bytes)))
+            body = decode_json_body(raw, request.headers.get("content-type"))
             if isinstance(body, JsonDecodeFailure):
                 return Reply(422, validation_error_body(body.errors()))
         elif spec is not None and spec.form_fields:

@@ -31,6 +31,7 @@ class MockConfig:
     presign_secret: bytes | None = None  # None: derived from seed, so URLs repeat across restarts
     presign_ttl_seconds: int = 900
     max_upload_bytes: int = 10 * 1024 * 1024
+    max_json_body_bytes: int = 1024 * 1024
     max_rows: int = 10_000
     journal_size: int = 500
     public_base_url: str | None = None

@@ -152,6 +152,21 @@ async def read_form(request: Request, limit: int) -> tuple[FormData, bool]:
         return FormData(), True
 
 
+async def read_capped(request: Request, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes (nothing more is read)."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    seen = 0
+    async for chunk in request.stream():
+        seen += len(chunk)
+        if seen > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
 def form_value(form: FormData, name: str) -> Any:
     """A form field as FastAPI extracts it: empty strings and empty files are absent."""
     value = form.get(name)

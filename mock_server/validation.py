@@ -224,10 +224,6 @@ def lookup(values: Any, name: str) -> Any:
     return MISSING if value is None else value
 
 
-class BodyNotDecodable(Exception):
-    """Bytes that are neither JSON nor text: FastAPI answers 400 for those."""
-
-
 @dataclass(frozen=True)
 class JsonDecodeFailure:
     """Where ``json.loads`` gave up; becomes FastAPI's ``json_invalid`` error."""
@@ -279,8 +275,27 @@ def decode_json_body(body: bytes, content_type: str | None) -> Any:
         return json.loads(body)
     except json.JSONDecodeError as error:
         return JsonDecodeFailure(error.pos, error.msg)
-    except (ValueError, RecursionError) as error:  # not UTF-8, or nested beyond reason
-        raise BodyNotDecodable(str(error)) from error
+    except (ValueError, RecursionError) as error:
+        # Not UTF-8, or nested beyond reason. FastAPI answers 400 here, but CONTRACT §1
+        # makes every body that is not JSON a 422, so it becomes a json_invalid error.
+        reason = "nested too deeply" if isinstance(error, RecursionError) else str(error)
+        return JsonDecodeFailure(0, reason)
+
+
+def body_too_large_errors(limit: int) -> ErrorList:
+    """The 422 for a JSON body over ``limit`` bytes, in pydantic's error shape.
+
+    FastAPI sets no limit; the mock does, so that one client cannot exhaust its memory
+    (a 422 would otherwise echo the whole body back as ``input``).
+    """
+    return [
+        {
+            "type": "too_long",
+            "loc": ("body",),
+            "msg": f"Request body should be at most {limit} bytes",
+            "ctx": {"max_length": limit},
+        }
+    ]
 
 
 

@@ -12,7 +12,13 @@ import json
 
 import pytest
 
-from bench.aggregate import summarize, summarize_scaling, summarize_suite, throughput_ratios
+from bench.aggregate import (
+    paired_ratios,
+    summarize,
+    summarize_scaling,
+    summarize_suite,
+    throughput_ratios,
+)
 from bench.csvgen import expected_items, generate
 from bench.hotspots import Node, analyse, from_folded, render_tree, short_path, where
 from bench.loadresult import LoadRequest, LoadResult
@@ -436,3 +442,36 @@ def test_a_busy_machine_is_called_out_in_the_report() -> None:
     busy = contention_note(results(0.97, "4.48, 3.37, 1.74"))
     assert busy is not None
     assert "load average 4.48" in busy
+
+
+def test_paired_ratios_compare_within_runs_and_single_out_cpu_bound_runs() -> None:
+    def sample(run: int, server: str, rps: float, cores: float) -> dict:
+        result = LoadResult("wrk", int(rps), 1.0, {"p99": 1.0}, {201: int(rps)})
+        return {
+            "run": run,
+            "server": server,
+            "operation": "bills",
+            "result": result.as_dict(),
+            "unexpected": 0,
+            "server_cores": cores,
+        }
+
+    samples = [
+        sample(0, "mock", 800, 1.0),
+        sample(0, "prism-static", 1600, 0.98),  # quiet: 0.5
+        sample(1, "mock", 400, 0.5),
+        sample(1, "prism-static", 200, 0.45),  # starved: 2.0
+        sample(2, "mock", 700, 0.95),
+        sample(2, "prism-static", 1000, 0.9),  # quiet: 0.7
+    ]
+    paired = paired_ratios(samples)["bills"]["prism-static"]
+    assert paired["runs"] == 3
+    assert paired["median"] == pytest.approx(0.7)
+    assert paired["saturated_runs"] == 2
+    assert paired["saturated_median"] == pytest.approx(0.6)
+    summary = summarize({"throughput": samples})
+    target = next(t for t in evaluate(summary) if t.key == "bills.vs_static")
+    assert target.measured == pytest.approx(0.6)  # the undistorted runs decide
+    assert "2 of 3" in target.label
+    # The ratio of medians would have said 700 / 1000.
+    assert summary["ratios"]["bills"]["prism-static"] == pytest.approx(0.7)

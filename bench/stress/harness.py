@@ -33,10 +33,24 @@ Kind = Literal["invoices", "bills"]
 KINDS: tuple[Kind, Kind] = ("invoices", "bills")
 # The boolean each bulk operation takes: finalize for invoices, approve for bills.
 FLAG_NAME = {"invoices": "finalize", "bills": "approve"}
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class MockStartError(RuntimeError):
     """The mock process did not come up; the message carries the tail of its log."""
+
+
+def _die_with_parent() -> None:
+    """In the child before exec: SIGKILL it when the thread that started it dies (Linux).
+
+    A stress run stopped by ``timeout`` or a CI cancel dies without running its cleanup;
+    without this the mock it started would live on as an orphan. Start mocks from the
+    main thread: the signal follows the starting thread, not the whole process.
+    """
+    import ctypes
+
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
 
 
 def free_port() -> int:
@@ -119,6 +133,7 @@ class MockProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log_file,
                 stderr=subprocess.STDOUT,
+                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
             )
             try:
                 self._wait_ready()

@@ -214,8 +214,10 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(report))
     for failure in report.failures[:20]:
         print("FAIL", failure)
-    print(f"negative fuzzing: {report.requests} requests over {len(report.operations)} "
-          f"operations, {len(report.failures)} 5xx or hangs, {time.monotonic() - started:.1f}s")
+    fuzzed = sum(1 for op in report.operations if op.requests)
+    print(f"negative fuzzing: {report.requests} requests over {fuzzed} operations "
+          f"({len(report.operations) - fuzzed} take no input), {len(report.failures)} 5xx or "
+          f"hangs, {time.monotonic() - started:.1f}s")
     return 1 if report.failures else 0
 
 

@@ -136,6 +136,41 @@ class ServerErrorOnBigLimit(Rewriter):
         return req
 
 
+class LimitNotValidated(Rewriter):
+    """Out-of-range or non-numeric page sizes fall back to the default."""
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        params = req.params()
+        limit = params.get("limit", "50").strip()
+        if is_list(req) and not (limit.isdigit() and 1 <= int(limit) <= 1000):
+            params["limit"] = "50"
+            return req.with_params(params)
+        return req
+
+
+class PresignCsvOnly(Rewriter):
+    """Refuses presigned uploads of any declared content type but text/csv."""
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        body = req.json()
+        if req.method == "POST" and req.path == PRESIGN and isinstance(body, dict):
+            content_type = body.get("content_type", "text/csv")
+            if isinstance(content_type, str) and content_type != "text/csv":
+                return json_response(
+                    422,
+                    {
+                        "detail": [
+                            {
+                                "loc": ["body", "content_type"],
+                                "msg": "only text/csv",
+                                "type": "value_error",
+                            }
+                        ]
+                    },
+                )
+        return req
+
+
 class ListAsPlainText(Rewriter):
     async def on_response(self, req: Req, resp: Resp) -> Resp:
         return resp.with_header("content-type", "text/plain") if is_list(req) else resp
@@ -623,6 +658,22 @@ MUTANTS: tuple[Mutant, ...] = (
         ServerErrorOnBigLimit,
         "test_operation and GET and invoices",
         (("test_operation[GET /api/v1/invoices]", "Server error"),),
+    ),
+    Mutant(
+        "limit-not-validated",
+        1,
+        "an invalid page size is served instead of refused",
+        LimitNotValidated,
+        "test_operation and GET and invoices",
+        (("test_operation[GET /api/v1/invoices]", "Schema-violating request accepted"),),
+    ),
+    Mutant(
+        "presign-csv-only",
+        1,
+        "presigned uploads refuse a valid content_type",
+        PresignCsvOnly,
+        "test_operation and upload",
+        (("test_operation[POST /api/v1/upload]", "Schema-valid request rejected"),),
     ),
     Mutant(
         "wrong-content-type",
