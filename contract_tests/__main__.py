@@ -24,6 +24,8 @@ from contract_tests.mock_process import (
 )
 from contract_tests.settings import DEFAULT_MAX_EXAMPLES, DEFAULT_MAX_ROWS, DEFAULT_SEED, env
 
+# Short enough that the expired-upload-URL check runs against a mock the suite starts.
+LOCAL_MOCK_PRESIGN_TTL = 5
 PACKAGE = Path(__file__).resolve().parent
 # Cheapest first; schemathesis last so the business already holds entities to read back.
 TEST_MODULES = (
@@ -179,7 +181,8 @@ def target(args: argparse.Namespace) -> Iterator[str]:
     if args.business_id == MOCK_BUSINESS:
         args.second_business_id = args.second_business_id or MOCK_SECOND_BUSINESS
     print("contract: no --base-url; starting the mock (python -m mock_server)", file=sys.stderr)
-    with running_mock() as base_url:
+    # A short upload-URL lifetime lets the expired-URL check run instead of being skipped.
+    with running_mock(("--presign-ttl", str(LOCAL_MOCK_PRESIGN_TTL))) as base_url:
         print(f"contract: mock serving on {base_url}", file=sys.stderr)
         yield base_url
 

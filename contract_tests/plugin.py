@@ -165,6 +165,11 @@ def _fresh_exchange_log(pytestconfig: pytest.Config) -> None:
 # -- reporting --------------------------------------------------------------------------
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Every test lists the rules it checks in the JUnit report (``checks`` properties)."""
+    item.user_properties.extend(("checks", label) for label in rules_of(item))
+
+
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
@@ -173,7 +178,8 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
         return report
     violation = _find_violation(call.excinfo.value)
     for label in [violation.rule] if violation else rules_of(item):
-        report.user_properties.append(("rule", label))
+        # JUnit reads properties from the teardown report, which copies the item's.
+        item.user_properties.append(("rule", label))
     evidence = _evidence(item, violation)
     if violation is not None:
         # A broken rule is a finding about the implementation, not a bug of the suite:

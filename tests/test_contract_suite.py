@@ -31,7 +31,7 @@ from tests.mutants.catalogue import BUSINESS, MUTANTS, SECOND_BUSINESS, TOKEN, M
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2  # mutant runs at a time, beside the faithful full run
 SERVER_START_SECONDS = 30
-SUITE_SECONDS = 240
+PROOF_SECONDS = 600  # a bound on hangs, far above the ~1-2 minutes the proof takes
 MUTANT_EXAMPLES = "5"
 
 
@@ -127,7 +127,7 @@ def suite_argv(base_url: str, junit: Path, select: str | None) -> list[str]:
         str(junit),
     ]
     if select is None:
-        return [*argv, "--max-expiry-wait", "5"]
+        return [*argv, "--max-expiry-wait", "6"]
     return [*argv, "-k", select, "--max-examples", MUTANT_EXAMPLES]
 
 
@@ -169,26 +169,31 @@ def runs() -> dict[str, SuiteRun]:
             }
             for m in MUTANTS
         ]
-        runner = subprocess.run(
-            [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
-            cwd=ROOT,
-            input="".join(json.dumps(job) + "\n" for job in jobs),
-            capture_output=True,
-            text=True,
-            timeout=SUITE_SECONDS,
-            check=False,
-        )
-        codes = {
-            name: int(code)
-            for _, name, code in (
-                line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
+        try:
+            runner = subprocess.run(
+                [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
+                cwd=ROOT,
+                input="".join(json.dumps(job) + "\n" for job in jobs),
+                capture_output=True,
+                text=True,
+                timeout=PROOF_SECONDS,
+                check=False,
             )
-        }
-        assert len(codes) == len(jobs), (
-            f"runner finished {len(codes)} of {len(jobs)}:\n"
-            f"{runner.stdout[-2000:]}{runner.stderr[-2000:]}"
-        )
-        faithful_code = faithful.wait(timeout=SUITE_SECONDS)
+            codes = {
+                name: int(code)
+                for _, name, code in (
+                    line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
+                )
+            }
+            assert len(codes) == len(jobs), (
+                f"runner finished {len(codes)} of {len(jobs)}:\n"
+                f"{runner.stdout[-2000:]}{runner.stderr[-2000:]}"
+            )
+            faithful_code = faithful.wait(timeout=PROOF_SECONDS)
+        finally:
+            if faithful.poll() is None:
+                faithful.kill()
+                faithful.wait()
         seconds = time.monotonic() - started
         results = {name: outcome(code, *paths(name), seconds) for name, code in codes.items()}
         results[FAITHFUL] = outcome(faithful_code, *paths(FAITHFUL), seconds)

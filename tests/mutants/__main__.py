@@ -20,7 +20,7 @@ from tests.mutants.catalogue import MUTANTS
 
 FAITHFUL = "faithful"
 PREFIX = "/m/"
-PRESIGN_TTL_SECONDS = 3  # short, so the suite can watch an upload URL expire
+PRESIGN_TTL_SECONDS = 5  # short, so the suite can watch an upload URL expire
 
 
 def build(name: str) -> Any:
