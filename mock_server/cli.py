@@ -152,6 +152,9 @@ option = functools.partial(click.option, show_envvar=True)
 @option("--public-base-url", envvar="MOCK_PUBLIC_BASE_URL",
               help="Base of the URLs in responses (pdf_url, upload_url) when clients reach "
                    "the mock through a proxy. Default: the URL the client used.")
+@option("--presign-ttl", type=click.IntRange(1), default=900, show_default=True,
+              envvar="MOCK_PRESIGN_TTL",
+              help="Seconds a presigned upload URL stays valid (short values test expiry).")
 @option("--journal-size", type=click.IntRange(1), default=500, show_default=True,
               envvar="MOCK_JOURNAL_SIZE", help="Requests kept for GET /__mock/journal.")
 @option("--reload", is_flag=True, envvar="MOCK_RELOAD",
@@ -179,6 +182,7 @@ def main(**options: Any) -> None:
         cors_origin_regex=None if options["no_cors"] else options["cors_origin"],
         public_base_url=(options["public_base_url"] or "").rstrip("/") or None,
         journal_size=options["journal_size"],
+        presign_ttl_seconds=options["presign_ttl"],
         log_requests=not options["quiet"],
         reload=options["reload"],
     )
