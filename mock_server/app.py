@@ -1,11 +1,13 @@
 """``create_app(config)``: the bundle's operations, the admin API and the docs in one app.
 
-Every operation of the bundle becomes one route whose endpoint runs the contract's
-pipeline (CONTRACT §1): forced responses and faults first (``Prefer`` / armed
-scenarios, once the route matched), then 401, 422, 403, 413 and finally the domain
-handler, whose service errors become 400/404/413. Around the FastAPI app sit two pure
-ASGI layers, outermost first: the recorder (log line, journal, last-resort 500) and CORS,
-so even a 404 or a crash is logged, journaled and readable from a browser.
+Every operation of the bundle becomes one endpoint that runs the contract's pipeline
+(CONTRACT §1): forced responses and faults first (``Prefer`` / armed scenarios, once
+the route matched), then 401, 422, 403, 413 and finally the domain handler, whose
+service errors become 400/404/413. Around the FastAPI app sit three pure ASGI layers,
+outermost first: the recorder (log line, journal, last-resort 500), CORS, and the
+dispatcher, which hands operation requests to their endpoint without FastAPI's stack
+(:mod:`mock_server.dispatch`). So even a 404 or a crash is logged, journaled and
+readable from a browser, and the hot path is a handful of plain function calls.
 """
 
 from __future__ import annotations
@@ -22,15 +24,19 @@ from uuid import UUID
 
 import orjson
 from fastapi import FastAPI
+from pydantic import BaseModel
 from starlette.formparsers import MultiPartException
-from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from mock_server import gc_policy
 from mock_server.admin import admin_routes
+from mock_server.asgi import RawHeaders, RequestHeaders, set_header
 from mock_server.config import MockConfig
+from mock_server.cors import CORS
+from mock_server.dispatch import RESPONSE_STARTED_KEY, Dispatcher, Target, safe_name
 from mock_server.docs import docs_routes
 from mock_server.generator import GenContext, Generator
 from mock_server.handlers import (
@@ -41,11 +47,12 @@ from mock_server.handlers import (
     handler_for,
     read_capped,
     read_form,
-    request_base_url,
+    scope_base_url,
 )
 from mock_server.journal import NOTE_KEY, OPERATION_KEY, Journal, Recorder
 from mock_server.negotiation import Reply, error_reply, forced_reply
 from mock_server.scenarios import (
+    NO_PREFERENCES,
     ScenarioBook,
     attach_transport,
     can_fault,
@@ -65,6 +72,9 @@ from mock_server.validation import (
 )
 
 CONFIG_ENV = "DAYZERO_MOCK_CONFIG"
+BUSINESS_HEADER_KEY = BUSINESS_HEADER.encode("latin-1")
+JSON_MEDIA_TYPE = "application/json"
+JSON_CONTENT_TYPE = (b"content-type", JSON_MEDIA_TYPE.encode())
 EXPOSED_HEADERS = [
     "WWW-Authenticate",
     "X-Request-Id",
@@ -75,20 +85,26 @@ EXPOSED_HEADERS = [
 
 
 class OperationEndpoint:
-    """The ASGI endpoint of one bundle operation (see the module docstring for the order)."""
+    """The ASGI endpoint of one bundle operation (see the module docstring for the order).
+
+    It reads the raw ASGI scope rather than a Starlette ``Request``: the headers once
+    into a dict, the query string and cookies only for operations that declare such
+    parameters, and the body straight from ``receive``.
+    """
 
     def __init__(self, operation: OperationSpec, runtime: Runtime) -> None:
         self.operation = operation
         self.runtime = runtime
         self.handler = handler_for(operation)
-        self.path_names = {_safe_name(p.name): p.name for p in operation.params}
+        self.path_names = {safe_name(p.name): p.name for p in operation.params}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime, operation = self.runtime, self.operation
         scope[OPERATION_KEY] = operation.operation_id
-        request = Request(scope, receive)
-        prefer = parse_prefer(request.headers.getlist("prefer"))
-        wanted = prefer.over(runtime.scenarios.take(operation.operation_id))
+        headers = RequestHeaders(scope["headers"])
+        prefer = headers.getlist(b"prefer")
+        wanted = parse_prefer(prefer) if prefer else NO_PREFERENCES
+        wanted = wanted.over(runtime.scenarios.take(operation.operation_id))
         delay = wanted.delay_ms
         if delay is None:
             delay = sample_latency(runtime.config.latency_ms, runtime.rng)
@@ -97,46 +113,52 @@ class OperationEndpoint:
         runtime.service.tick()
         if wanted.fault is not None and can_fault(scope):
             scope[NOTE_KEY] = f"fault={wanted.fault}"
+            scope[RESPONSE_STARTED_KEY] = True  # the connection is gone: no 500 after this
             await inject_fault(wanted.fault, scope, receive, runtime.rng)
             return
-        base_url = runtime.config.public_base_url or request_base_url(request)
+        base_url = runtime.config.public_base_url or scope_base_url(scope)
         if wanted.fault is not None:
             reply = error_reply(502, "Fault injection needs a real TCP connection (uvicorn)")
         elif wanted.code is not None:
             scope[NOTE_KEY] = f"code={wanted.code}"
-            business = request.headers.get(BUSINESS_HEADER)
             reply = forced_reply(
                 operation,
                 wanted.code,
                 runtime.generator,
-                GenContext(base_url=base_url, business_id=business),
+                GenContext(base_url=base_url, business_id=headers.get(BUSINESS_HEADER_KEY)),
                 runtime.csv_columns,
             )
         else:
-            reply = await self.serve(request, base_url)
-        response = self.render(reply, base_url, request.headers.get(BUSINESS_HEADER))
-        if wanted.applied:
-            response.headers["preference-applied"] = wanted.applied
-        await response(scope, receive, send)
+            reply = await self.serve(scope, receive, headers, base_url)
+        status, body, raw_headers = self.render(reply, base_url, headers.get(BUSINESS_HEADER_KEY))
+        applied = wanted.applied if wanted is not NO_PREFERENCES else ""
+        if applied:
+            set_header(raw_headers, b"preference-applied", applied.encode("latin-1"))
+        scope[RESPONSE_STARTED_KEY] = True
+        await send({"type": "http.response.start", "status": status, "headers": raw_headers})
+        await send({"type": "http.response.body", "body": body})
 
-    async def serve(self, request: Request, base_url: str) -> Reply:
+    async def serve(
+        self, scope: Scope, receive: Receive, headers: RequestHeaders, base_url: str
+    ) -> Reply:
         operation, service = self.operation, self.runtime.service
         token = None
         if operation.requires_auth:
             try:
-                token = service.authenticate(request.headers.get("authorization"))
+                token = service.authenticate(headers.get(b"authorization"))
             except Unauthorized as error:
                 return error_reply(401, error.message)
         body: Any = MISSING
         form = None
         too_large = False
+        request = Request(scope, receive)
         spec = operation.body
         if spec is not None and spec.json is not None:
-            raw = await read_capped(request, self.runtime.config.max_json_body_bytes)
+            limit = self.runtime.config.max_json_body_bytes
+            raw = await read_capped(receive, headers.get(b"content-length"), limit)
             if raw is None:
-                return Reply(422, validation_error_body(
-                    body_too_large_errors(self.runtime.config.max_json_body_bytes)))
-            body = decode_json_body(raw, request.headers.get("content-type"))
+                return Reply(422, validation_error_body(body_too_large_errors(limit)))
+            body = decode_json_body(raw, headers.get(b"content-type"))
             if isinstance(body, JsonDecodeFailure):
                 return Reply(422, validation_error_body(body.errors()))
         elif spec is not None and spec.form_fields:
@@ -146,27 +168,44 @@ class OperationEndpoint:
             except MultiPartException as error:
                 return error_reply(400, error.message)
         try:
-            return await self._validated(request, base_url, token, body, form, too_large)
+            return await self._validated(
+                request, headers, base_url, token, body, form, too_large
+            )
         finally:
             if form is not None:
                 await form.close()
 
+    def _source(self, location: str, request: Request, headers: RequestHeaders) -> Any:
+        """Where parameters of ``location`` come from; each built only when asked for."""
+        if location == "header":
+            return headers
+        if location == "path":
+            return {self.path_names.get(k, k): v for k, v in request.path_params.items()}
+        if location == "query":
+            return request.query_params
+        return request.cookies
+
     async def _validated(
-        self, request: Request, base_url: str, token: str | None, body: Any, form: Any, big: bool
+        self,
+        request: Request,
+        headers: RequestHeaders,
+        base_url: str,
+        token: str | None,
+        body: Any,
+        form: Any,
+        big: bool,
     ) -> Reply:
         operation, service = self.operation, self.runtime.service
         errors: list[dict[str, Any]] = []
         params: dict[str, Any] = {}
-        path_params = {self.path_names.get(k, k): v for k, v in request.path_params.items()}
-        sources = {
-            "path": path_params,
-            "query": request.query_params,
-            "header": request.headers,
-            "cookie": request.cookies,
-        }
+        sources: dict[str, Any] = {}
         for param in operation.params:
-            value, found = param.validate(lookup(sources[param.location], param.name))
-            errors.extend(found)
+            source = sources.get(param.location)
+            if source is None:
+                source = sources[param.location] = self._source(param.location, request, headers)
+            value, found = param.validate(lookup(source, param.name))
+            if found:
+                errors.extend(found)
             params[param.name] = value
         body_value: Any = None
         spec = operation.body
@@ -201,34 +240,52 @@ class OperationEndpoint:
         except ServiceError as error:
             return error_reply(error.status_code, error.message)
 
-    def render(self, reply: Reply, base_url: str, business: str | None) -> Response:
+    def render(
+        self, reply: Reply, base_url: str, business: str | None
+    ) -> tuple[int, bytes, RawHeaders]:
+        """Status, body and headers exactly as ``starlette.responses.Response`` sets them."""
         if reply.content is not None:
-            return Response(reply.content, reply.status, reply.headers, reply.media_type)
+            return reply.status, reply.content, _response_headers(reply, reply.content)
         payload = reply.payload
         spec = self.operation.response(reply.status)
         # Only success bodies are filled: error bodies keep FastAPI's exact shape.
         if 200 <= reply.status < 300 and spec is not None and spec.schema is not None:
             ctx = GenContext(base_url=base_url, business_id=business)
             payload = self.runtime.filler(spec.schema).fill(payload, self.runtime.generator, ctx)
-        return Response(orjson.dumps(payload), reply.status, reply.headers, "application/json")
+        body = orjson.dumps(payload)
+        return reply.status, body, _response_headers(reply, body, JSON_MEDIA_TYPE)
+
+
+def _response_headers(reply: Reply, body: bytes, media_type: str | None = None) -> RawHeaders:
+    has_length = not (reply.status < 200 or reply.status in (204, 304))  # Starlette's rule
+    if not reply.headers and media_type == JSON_MEDIA_TYPE and has_length:
+        return [(b"content-length", str(len(body)).encode()), JSON_CONTENT_TYPE]
+    raw = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in reply.headers.items()]
+    keys = {key for key, _ in raw}
+    if b"content-length" not in keys and has_length:
+        raw.append((b"content-length", str(len(body)).encode("latin-1")))
+    content_type = media_type or reply.media_type
+    if content_type is not None and b"content-type" not in keys:
+        if content_type.startswith("text/") and "charset=" not in content_type.lower():
+            content_type += "; charset=utf-8"
+        raw.append((b"content-type", content_type.encode("latin-1")))
+    return raw
 
 
 def _plain(value: Any) -> Any:
     """A validated body model as a dict keyed by the JSON property names."""
-    dump = getattr(value, "model_dump", None)
-    return dump(by_alias=True) if dump is not None else value
-
-
-def _safe_name(name: str) -> str:
-    return re.sub(r"\W", "_", name)
+    if isinstance(value, BaseModel):
+        # What ``model_dump(by_alias=True)`` does, minus its keyword-forwarding wrapper.
+        return value.__pydantic_serializer__.to_python(value, by_alias=True)
+    return value
 
 
 def _starlette_path(template: str) -> str:
-    return re.sub(r"\{([^}]+)\}", lambda m: "{" + _safe_name(m.group(1)) + "}", template)
+    return re.sub(r"\{([^}]+)\}", lambda m: "{" + safe_name(m.group(1)) + "}", template)
 
 
 class MockApp(FastAPI):
-    """FastAPI with the recorder and CORS wrapped outside its own middleware stack."""
+    """FastAPI with the recorder, CORS and the dispatcher outside its own middleware stack."""
 
     entry: ASGIApp
 
@@ -260,7 +317,8 @@ def create_app(config: MockConfig | None = None) -> MockApp:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         try:
-            yield
+            async with gc_policy.serving(lambda: runtime.journal.last_id):
+                yield
         finally:
             service.close()
 
@@ -275,16 +333,16 @@ def create_app(config: MockConfig | None = None) -> MockApp:
     app.state.service = service
     app.state.config = config
     app.state.spec = spec
+    targets = [Target(op.method, op.path, OperationEndpoint(op, runtime)) for op in spec.operations]
     app.router.routes.extend(docs_routes(spec, config.public_base_url))
     app.router.routes.extend(admin_routes(runtime))
     app.router.routes.extend(
-        Route(_starlette_path(op.path), OperationEndpoint(op, runtime), methods=[op.method])
-        for op in spec.operations
+        Route(_starlette_path(t.path), t.endpoint, methods=[t.method]) for t in targets
     )
     app.add_exception_handler(Exception, _internal_error)
-    inner: ASGIApp = partial(FastAPI.__call__, app)
+    inner: ASGIApp = Dispatcher(targets, partial(FastAPI.__call__, app))
     if config.cors_origin_regex:
-        inner = CORSMiddleware(
+        inner = CORS(
             inner,
             allow_origin_regex=config.cors_origin_regex,
             allow_credentials=True,

@@ -11,14 +11,16 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
-from collections.abc import AsyncIterator, Awaitable, Callable
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
-from starlette.datastructures import FormData, UploadFile
+from starlette.datastructures import URL, FormData, UploadFile
 from starlette.formparsers import FormParser, MultiPartParser
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
 
 from mock_server.config import MockConfig
 from mock_server.generator import Filler, GenContext, Generator
@@ -32,19 +34,83 @@ from mock_server.validation import MISSING
 # Multipart framing around a file at the size limit must not itself trip the limit.
 MULTIPART_SLACK_BYTES = 64 * 1024
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
+# A service call whose last run took less than this may run on the event loop.
+INLINE_BUDGET_S = 0.002
+COST_SMOOTHING = 0.25
+MAX_COST_KEYS = 4096
 T = TypeVar("T")
 
+# Service calls in worker threads right now that may hold the service lock for long
+# (unmeasured or known to be slow), from every app of the process. The loop only
+# touches it between awaits, so it needs no lock.
+_heavy_in_threads = 0
 
-async def in_thread(function: Callable[..., T], *args: Any) -> T:
+
+async def in_thread(function: Callable[..., T], *args: Any, heavy: bool = True) -> T:
     """Run a service call that takes the service's lock off the event loop.
 
     A 10,000-row import holds that lock for a while; on the loop it would stall every
     other request, the admin API included. The loop's default executor costs less per
     hop than anyio's ``to_thread`` (no cancel scope, no limiter), which matters at
-    hundreds of small requests a second.
+    hundreds of small requests a second. ``heavy=False`` marks a call known to be quick.
     """
+    global _heavy_in_threads
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, functools.partial(function, *args))
+    call = functools.partial(function, *args)
+    if not heavy:
+        return await loop.run_in_executor(None, call)
+    _heavy_in_threads += 1
+    try:
+        return await loop.run_in_executor(None, call)
+    finally:
+        _heavy_in_threads -= 1
+
+
+class Offloader:
+    """Runs a service call on the event loop when it is known to be quick, else in a thread.
+
+    The thread hop costs more than a 6-row import itself (a future, a wake-up, and GIL
+    hand-offs that add milliseconds of latency under load), but a 10,000-row import on
+    the loop would stall every other request. So a call runs inline only when the last
+    successful call with the same cost key (e.g. the same ``s3_key``) took less than
+    ``INLINE_BUDGET_S`` and no heavy call (unmeasured, slow, or from the admin API) is
+    running in a thread: that thread may hold the service lock for long, and the loop
+    must not wait for it. A quick call that meets a heavy one goes to a thread too. The
+    first call of a key goes to a thread, to be measured. Threads are measured in CPU
+    time, which GIL and lock waits do not inflate; inline calls in wall time, which is
+    what the loop lost. Failed calls teach nothing: a key not uploaded yet fails fast
+    but may import slowly later.
+    """
+
+    def __init__(self) -> None:
+        self._costs: dict[Hashable, float] = {}
+
+    async def run(self, key: Hashable, function: Callable[..., T], *args: Any) -> T:
+        cost = self._costs.get(key)
+        quick = cost is not None and cost < INLINE_BUDGET_S
+        if quick and not _heavy_in_threads:
+            started = time.perf_counter()
+            result = function(*args)
+            self._note(key, time.perf_counter() - started)
+            return result
+        return await in_thread(self._measured, key, function, args, heavy=not quick)
+
+    def _measured(self, key: Hashable, function: Callable[..., T], args: tuple[Any, ...]) -> T:
+        started = time.thread_time()
+        result = function(*args)
+        self._note(key, time.thread_time() - started)
+        return result
+
+    def _note(self, key: Hashable, seconds: float) -> None:
+        last = self._costs.get(key)
+        if last is None:
+            if len(self._costs) >= MAX_COST_KEYS:
+                self._costs.clear()  # keys are client-chosen: keep the table bounded
+            self._costs[key] = seconds
+        else:
+            # Smoothed: one call stretched by the OS or the collector does not send a
+            # cheap key to threads, while a key that became slow crosses over at once.
+            self._costs[key] = last + (seconds - last) * COST_SMOOTHING
 
 
 @dataclass
@@ -58,6 +124,7 @@ class Runtime:
     scenarios: ScenarioBook
     journal: Journal
     rng: random.Random
+    offload: Offloader = field(default_factory=Offloader)
     _fillers: dict[int, Filler] = field(default_factory=dict)
     _columns: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
@@ -80,7 +147,7 @@ class Runtime:
         return self._columns[kind]
 
 
-@dataclass
+@dataclass(slots=True)
 class RequestContext:
     """A request that passed authentication, validation and authorization."""
 
@@ -106,10 +173,44 @@ class RequestContext:
 Handler = Callable[[RequestContext], Awaitable[Reply]]
 
 
-def request_base_url(request: Request) -> str:
+MAX_BASE_URLS = 256
+_base_urls: dict[tuple[Any, ...], str] = {}
+
+
+def scope_base_url(scope: Scope) -> str:
     """scheme://host[:port] as the client addressed the mock (Starlette falls back to the
-    socket's address when the Host header is not a valid host)."""
-    return str(request.base_url).rstrip("/")
+    socket's address when the Host header is not a valid host).
+
+    Starlette builds and parses a URL for this on every request; the answer depends only
+    on the scheme, the Host header, the socket address and the root path, so it is
+    computed by Starlette once per combination and remembered.
+    """
+    host = None
+    for name, value in scope["headers"]:
+        if name == b"host":
+            host = value
+            break
+    root = scope.get("app_root_path", scope.get("root_path", ""))
+    server = scope.get("server")
+    key = (scope.get("scheme", "http"), host, tuple(server) if server else server, root)
+    found = _base_urls.get(key)
+    if found is None:
+        if len(_base_urls) >= MAX_BASE_URLS:
+            _base_urls.clear()  # Host is client-chosen: keep the table bounded
+        found = _base_urls[key] = _starlette_base_url(scope, root)
+    return found
+
+
+def _starlette_base_url(scope: Scope, root: str) -> str:
+    # What ``Request.base_url`` does, so both agree on every Host header.
+    path = root if root.endswith("/") else root + "/"
+    base_scope = {**scope, "path": path, "query_string": b"", "root_path": root}
+    return str(URL(scope=base_scope)).rstrip("/")
+
+
+def request_base_url(request: Request) -> str:
+    """:func:`scope_base_url` of a Starlette request."""
+    return scope_base_url(request.scope)
 
 
 # --------------------------------------------------------------------------- uploads
@@ -152,19 +253,31 @@ async def read_form(request: Request, limit: int) -> tuple[FormData, bool]:
         return FormData(), True
 
 
-async def read_capped(request: Request, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` bytes (nothing more is read)."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+async def read_capped(receive: Receive, declared: str | None, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes (nothing more is read).
+
+    ``declared`` is the Content-Length header. Reads the ASGI messages directly, as
+    ``Request.stream()`` does (a disconnect raises ``ClientDisconnect``) without the
+    async generator around each chunk.
+    """
+    if declared is not None and declared.isdigit() and int(declared) > limit:
         return None
     chunks: list[bytes] = []
     seen = 0
-    async for chunk in request.stream():
-        seen += len(chunk)
-        if seen > limit:
-            return None
-        chunks.append(chunk)
-    return b"".join(chunks)
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                seen += len(chunk)
+                if seen > limit:
+                    return None
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif kind == "http.disconnect":
+            raise ClientDisconnect
 
 
 def form_value(form: FormData, name: str) -> Any:
@@ -191,7 +304,8 @@ async def upload_direct(ctx: RequestContext) -> Reply:
 
 
 async def create_upload_url(ctx: RequestContext) -> Reply:
-    result = await in_thread(
+    result = await ctx.runtime.offload.run(
+        "create_upload_url",
         ctx.service.create_upload_url,
         ctx.business_id,
         ctx.body["filename"],
@@ -218,7 +332,8 @@ def list_envelope(items: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 async def bulk_invoices(ctx: RequestContext) -> Reply:
-    items = await in_thread(
+    items = await ctx.runtime.offload.run(
+        ("invoices", ctx.body["s3_key"]),
         ctx.service.bulk_create_invoices,
         ctx.business_id,
         ctx.body["s3_key"],
@@ -229,7 +344,8 @@ async def bulk_invoices(ctx: RequestContext) -> Reply:
 
 
 async def bulk_bills(ctx: RequestContext) -> Reply:
-    items = await in_thread(
+    items = await ctx.runtime.offload.run(
+        ("bills", ctx.body["s3_key"]),
         ctx.service.bulk_create_bills,
         ctx.business_id,
         ctx.body["s3_key"],
@@ -248,29 +364,43 @@ def _cursor(ctx: RequestContext) -> str | None:
 
 
 async def list_invoices(ctx: RequestContext) -> Reply:
-    page = await in_thread(
-        ctx.service.list_invoices, ctx.business_id, ctx.params["limit"], _cursor(ctx), ctx.base_url
+    page = await ctx.runtime.offload.run(
+        ("list_invoices", ctx.params["limit"]),
+        ctx.service.list_invoices,
+        ctx.business_id,
+        ctx.params["limit"],
+        _cursor(ctx),
+        ctx.base_url,
     )
     return Reply(200, page)
 
 
 async def list_bills(ctx: RequestContext) -> Reply:
-    page = await in_thread(
-        ctx.service.list_bills, ctx.business_id, ctx.params["limit"], _cursor(ctx), ctx.base_url
+    page = await ctx.runtime.offload.run(
+        ("list_bills", ctx.params["limit"]),
+        ctx.service.list_bills,
+        ctx.business_id,
+        ctx.params["limit"],
+        _cursor(ctx),
+        ctx.base_url,
     )
     return Reply(200, page)
 
 
 async def get_invoice(ctx: RequestContext) -> Reply:
-    invoice = await in_thread(
-        ctx.service.get_invoice, ctx.business_id, ctx.params["invoice_id"], ctx.base_url
+    invoice = await ctx.runtime.offload.run(
+        "get_invoice",
+        ctx.service.get_invoice,
+        ctx.business_id,
+        ctx.params["invoice_id"],
+        ctx.base_url,
     )
     return Reply(200, invoice)
 
 
 async def get_bill(ctx: RequestContext) -> Reply:
-    bill = await in_thread(
-        ctx.service.get_bill, ctx.business_id, ctx.params["bill_id"], ctx.base_url
+    bill = await ctx.runtime.offload.run(
+        "get_bill", ctx.service.get_bill, ctx.business_id, ctx.params["bill_id"], ctx.base_url
     )
     return Reply(200, bill)
 

@@ -182,11 +182,22 @@ def sample_latency(bounds: tuple[int, int], rng: random.Random) -> int:
 # --------------------------------------------------------------------------- faults
 
 
+# Whether a transport type has every method a fault needs, decided once per type: this
+# runs on every request, and a server has one or two transport types.
+_FAULTABLE_TYPES: dict[type, bool] = {}
+
+
 def attach_transport(scope: Scope, send: Send) -> None:
     """Remember the connection's transport, if the server is uvicorn (see module doc)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    # Duck-typed: uvloop's transports do not derive from asyncio.Transport.
-    if all(callable(getattr(transport, name, None)) for name in TRANSPORT_METHODS):
+    kind = type(transport)
+    faultable = _FAULTABLE_TYPES.get(kind)
+    if faultable is None:
+        # Duck-typed: uvloop's transports do not derive from asyncio.Transport.
+        faultable = _FAULTABLE_TYPES[kind] = all(
+            callable(getattr(transport, name, None)) for name in TRANSPORT_METHODS
+        )
+    if faultable:
         scope.setdefault("extensions", {})[TRANSPORT_KEY] = transport
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.message
+import functools
 import json
 import re
 from collections.abc import Mapping
@@ -203,7 +204,8 @@ def validate_with(
 ) -> tuple[Any, ErrorList]:
     """Validate as FastAPI's ``ModelField.validate`` does, errors prefixed with ``loc``."""
     try:
-        return adapter.validate_python(value, from_attributes=True), []
+        # The core validator itself: ``TypeAdapter.validate_python`` only forwards to it.
+        return adapter.validator.validate_python(value, from_attributes=True), []
     except ValidationError as exc:
         return None, [
             {**err, "loc": loc + tuple(err.get("loc", ()))}
@@ -246,12 +248,25 @@ class JsonDecodeFailure:
 def is_json_media_type(content_type: str | None) -> bool:
     if not content_type:
         return False
+    if len(content_type) > MAX_CACHED_CONTENT_TYPE:
+        return _parse_json_media_type(content_type)
+    return _cached_json_media_type(content_type)
+
+
+def _parse_json_media_type(content_type: str) -> bool:
+    # The way FastAPI reads it: as an email message's header.
     message = email.message.Message()
     message["content-type"] = content_type
     if message.get_content_maintype() != "application":
         return False
     subtype = message.get_content_subtype()
     return subtype == "json" or subtype.endswith("+json")
+
+
+# Parsing an email header costs more than the rest of a request's validation; clients
+# send one or two distinct values, so each is parsed once.
+MAX_CACHED_CONTENT_TYPE = 256
+_cached_json_media_type = functools.lru_cache(maxsize=256)(_parse_json_media_type)
 
 
 def decode_json_body(body: bytes, content_type: str | None) -> Any:

@@ -29,9 +29,14 @@ class BundleError(ValueError):
     """The slices do not form one consistent document."""
 
 
+# libyaml's parser when PyYAML was built with it: the same safe subset of YAML, about ten
+# times faster, which is most of the mock's start-up.
+_SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
 def _read_yaml(path: Path) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
-        data = yaml.safe_load(handle)
+        data = yaml.load(handle, Loader=_SAFE_LOADER)
     if not isinstance(data, dict):
         raise BundleError(f"{path.name}: a slice must be a YAML mapping")
     return data

@@ -1,0 +1,101 @@
+"""Operation requests straight to their endpoint, everything else to the FastAPI app.
+
+For a small import FastAPI's stack (error and exception middleware, an exit stack, a
+router that tries every route in turn) cost more than the mock's own work. An operation
+is found here with one dict lookup (literal paths) or a few compiled regexes (templated
+paths, per method, in route order) and called directly. Whatever the table does not
+take — docs, admin, 404s, 405s, HEAD, a mounted root path — goes to the FastAPI app,
+whose router still holds every operation, so it is answered exactly as before.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+# Paths the FastAPI app serves itself; an operation template must never capture them.
+RESERVED_PREFIXES = ("/__mock", "/docs", "/redoc", "/openapi.json")
+RESPONSE_STARTED_KEY = "dayzero.response_started"
+INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
+INTERNAL_ERROR_HEADERS = [
+    (b"content-length", str(len(INTERNAL_ERROR)).encode()),
+    (b"content-type", b"application/json"),
+]
+
+
+def safe_name(name: str) -> str:
+    """A path parameter's name as a Starlette route template may spell it."""
+    return re.sub(r"\W", "_", name)
+
+
+@dataclass(frozen=True)
+class Target:
+    """One operation's route: method, path template and ASGI endpoint."""
+
+    method: str
+    path: str
+    endpoint: ASGIApp
+
+
+class Dispatcher:
+    """Pure ASGI; see the module docstring.
+
+    ``targets`` must come in route order (literal segments before templates at the same
+    depth), the order the FastAPI router holds them in: the first template that matches
+    wins, as the first route that fully matches wins there.
+    """
+
+    def __init__(self, targets: Iterable[Target], fallback: ASGIApp) -> None:
+        self.fallback = fallback
+        self.literal: dict[tuple[str, str], ASGIApp] = {}
+        self.templated: dict[str, list[tuple[re.Pattern[str], tuple[str, ...], ASGIApp]]] = {}
+        for target in targets:
+            if "{" not in target.path:
+                self.literal.setdefault((target.method, target.path), target.endpoint)
+                continue
+            parts = re.split(r"(\{[^}]+\})", target.path)
+            pattern = "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
+            names = tuple(safe_name(p[1:-1]) for p in parts if p.startswith("{"))
+            routes = self.templated.setdefault(target.method, [])
+            routes.append((re.compile(pattern), names, target.endpoint))
+
+    def match(self, method: str, path: str) -> tuple[ASGIApp, dict[str, str]] | None:
+        """The endpoint and path parameters (by their safe names) of a request, if any."""
+        if path.startswith(RESERVED_PREFIXES):
+            return None
+        endpoint = self.literal.get((method, path))
+        if endpoint is not None:
+            return endpoint, {}
+        for regex, names, templated in self.templated.get(method, ()):
+            found = regex.fullmatch(path)
+            if found is not None:
+                return templated, dict(zip(names, found.groups(), strict=True))
+        return None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = None
+        if scope["type"] == "http" and not scope.get("root_path"):
+            found = self.match(scope["method"], scope["path"])
+        if found is None:
+            await self.fallback(scope, receive, send)
+            return
+        endpoint, scope["path_params"] = found
+        try:
+            await endpoint(scope, receive, send)
+        except Exception:
+            # What FastAPI's ServerErrorMiddleware does with the app's 500 handler: answer
+            # (through CORS, outside this layer) unless the answer has begun, then re-raise
+            # so that the recorder logs the error.
+            if not scope.get(RESPONSE_STARTED_KEY):
+                await send(
+                    {
+                        "type": "http.response.start",
+                        "status": 500,
+                        "headers": list(INTERNAL_ERROR_HEADERS),
+                    }
+                )
+                await send({"type": "http.response.body", "body": INTERNAL_ERROR})
+            raise
