@@ -208,6 +208,8 @@ def can_fault(scope: Scope) -> bool:
 async def inject_fault(fault: str, scope: Scope, receive: Receive, rng: random.Random) -> None:
     """Break the connection the way ``fault`` names; the app sends nothing afterwards."""
     transport: asyncio.Transport = scope["extensions"][TRANSPORT_KEY]
+    if fault != "connection_reset":
+        await _await_request_body(receive)
     if fault == "connection_reset":
         sock = transport.get_extra_info("socket")
         if sock is not None:
@@ -228,6 +230,22 @@ async def inject_fault(fault: str, scope: Scope, receive: Receive, rng: random.R
         transport.write(b"\x00" + garbage)  # never "HTTP/…", so no client mistakes it
         transport.close()
     await _await_disconnect(receive)
+
+
+async def _await_request_body(receive: Receive) -> None:
+    """Let the whole request arrive before closing, so that the close is a clean FIN.
+
+    A body segment that reaches a closed socket makes the kernel answer with a reset, and
+    the client then reports "connection reset" instead of the fault it asked for.
+    """
+    try:
+        async with asyncio.timeout(2):
+            while True:
+                message = await receive()
+                if message["type"] != "http.request" or not message.get("more_body", False):
+                    return
+    except TimeoutError:
+        pass
 
 
 async def _await_disconnect(receive: Receive) -> None:
