@@ -27,7 +27,7 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create or refresh the virtual environment in .venv/
 
-mock: $(STAMP) ## Run the mock server on http://$(HOST):$(PORT)
+mock: $(STAMP) ## Run the mock server on http://127.0.0.1:4010 (PORT=, HOST= to change)
 	$(BIN)/dayzero-mock --host $(HOST) --port $(PORT) \
 		$(if $(SEED),--seed $(SEED)) $(if $(CLOCK),--clock $(CLOCK)) \
 		$(if $(DATA_DIR),--data-dir $(DATA_DIR)) $(if $(WORLD),--world $(WORLD)) \
