@@ -15,12 +15,14 @@ from __future__ import annotations
 
 import codecs
 import csv
+import functools
 import io
 import operator
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import TypeVar
 
 from mock_server.errors import ImportFailed, RowError
 from mock_server.money import MoneyError, parse_hundredths
@@ -67,7 +69,7 @@ class Table:
     rows: list[tuple[int, tuple[str, ...]]]
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class InvoiceRow:
     """One valid-or-not invoice line. A field is ``None`` when its cell did not parse."""
 
@@ -84,7 +86,7 @@ class InvoiceRow:
     invoice_ref: str
 
 
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class BillRow:
     """One valid-or-not bill. A field is ``None`` when its cell did not parse."""
 
@@ -282,6 +284,33 @@ class _Cells:
         return None
 
 
+# The same small file imported again and again (the samples, a test's fixture) is the
+# common case under load, and parsing it cost as much as the rest of the request. So a
+# file up to MEMO_MAX_BYTES is parsed once per distinct content: rows and errors are
+# immutable and each caller gets its own lists. File-level problems raise, and
+# exceptions are not cached, so a bad file is judged afresh every time.
+MEMO_MAX_BYTES = 64 * 1024
+MEMO_FILES = 64
+
+Row = TypeVar("Row")
+Parse = Callable[[bytes, int], tuple[list[Row], list[RowError]]]
+
+
+def parsed_once_per_content(parse: Parse[Row]) -> Parse[Row]:
+    """Memoize ``parse`` for small files, keyed by their bytes and the row limit."""
+    cached = functools.lru_cache(maxsize=MEMO_FILES)(parse)
+
+    @functools.wraps(parse)
+    def parse_small_files_once(data: bytes, max_rows: int) -> tuple[list[Row], list[RowError]]:
+        if len(data) > MEMO_MAX_BYTES:
+            return parse(data, max_rows)
+        rows, errors = cached(bytes(data), max_rows)
+        return list(rows), list(errors)
+
+    return parse_small_files_once
+
+
+@parsed_once_per_content
 def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[RowError]]:
     """Every row of an invoices CSV (§3.1) and every bad cell; file problems raise."""
     table = read_table(data, INVOICE_COLUMNS, INVOICE_REQUIRED, max_rows)
@@ -311,6 +340,7 @@ def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[R
     return rows, cells.errors
 
 
+@parsed_once_per_content
 def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowError]]:
     """Every row of a bills CSV (§3.2) and every bad cell; file problems raise."""
     table = read_table(data, BILL_COLUMNS, BILL_REQUIRED, max_rows)

@@ -1,9 +1,9 @@
 """Garbage-collector policy while the mock serves: no stop-the-world pause under load.
 
 The store only grows (every import adds a dict and a few lists per entity), and
-CPython's full collection walks every tracked object: 170 ms once 80,000 invoices are
-stored, stalling every request in flight — that was the mock's p99. What the store keeps
-is long-lived by design, so it need not be walked again and again:
+CPython's full collection walks every tracked object: 170 ms once 90,000 invoices and
+bills are stored, stalling every request in flight — that was the mock's p99. What the
+store keeps is long-lived by design, so it need not be walked again and again:
 
 - at start-up, everything alive (the framework, the compiled spec, the world) is frozen
   into the permanent generation (``gc.freeze()``, O(1));
@@ -11,8 +11,9 @@ is long-lived by design, so it need not be walked again and again:
   leaves no cyclic garbage behind — are frozen too, so the older generations stay empty
   and each object is walked once, by the young collection that first sees it;
 - refcounting still frees frozen objects; only a *cycle* among them would outlive its
-  use, so once the mock has been idle for ``IDLE_SECONDS`` everything is unfrozen,
-  collected in full and frozen again, while no request is waiting.
+  use, so once the mock has been idle for ``IDLE_SECONDS`` and has frozen a quarter more
+  than after the last full collection (CPython's own rule for its oldest generation),
+  everything is unfrozen, collected in full and frozen again, while no request waits.
 
 The policy is process-wide, like the collector; apps share it while any is serving.
 """
@@ -27,6 +28,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 IDLE_SECONDS = 1.0
+GROWTH = 1.25
 
 _lock = threading.Lock()
 _serving = 0
@@ -67,14 +69,15 @@ def collect_in_full() -> int:
 
 
 async def _collect_when_idle(activity: Callable[[], int]) -> None:
-    """Collect in full after each busy spell, once ``activity()`` stops changing."""
-    collected_at = seen = activity()
+    """Collect in full once ``activity()`` stops changing, if enough was frozen since."""
+    seen = activity()
+    frozen = gc.get_freeze_count()
     while True:
         await asyncio.sleep(IDLE_SECONDS)
         now = activity()
-        if now == seen and now != collected_at:
+        if now == seen and gc.get_freeze_count() > frozen * GROWTH:
             collect_in_full()
-            collected_at = now
+            frozen = gc.get_freeze_count()
         seen = now
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import random
+import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from dataclasses import dataclass, field
@@ -41,9 +42,10 @@ MAX_COST_KEYS = 4096
 T = TypeVar("T")
 
 # Service calls in worker threads right now that may hold the service lock for long
-# (unmeasured or known to be slow), from every app of the process. The loop only
-# touches it between awaits, so it needs no lock.
+# (unmeasured or known to be slow), from every app of the process. Reading it needs no
+# lock; changing it does, since tests run several apps, each on its own loop thread.
 _heavy_in_threads = 0
+_heavy_lock = threading.Lock()
 
 
 async def in_thread(function: Callable[..., T], *args: Any, heavy: bool = True) -> T:
@@ -59,11 +61,13 @@ async def in_thread(function: Callable[..., T], *args: Any, heavy: bool = True) 
     call = functools.partial(function, *args)
     if not heavy:
         return await loop.run_in_executor(None, call)
-    _heavy_in_threads += 1
+    with _heavy_lock:
+        _heavy_in_threads += 1
     try:
         return await loop.run_in_executor(None, call)
     finally:
-        _heavy_in_threads -= 1
+        with _heavy_lock:
+            _heavy_in_threads -= 1
 
 
 class Offloader:

@@ -291,18 +291,28 @@ def test_the_gc_policy_freezes_survivors_and_is_undone_when_the_last_app_stops()
 def test_a_full_collection_runs_once_the_mock_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(gc_policy, "IDLE_SECONDS", 0.05)
     calls: list[int] = []
-    monkeypatch.setattr(gc_policy, "collect_in_full", lambda: calls.append(1) or 0)
+
+    def collect() -> int:
+        calls.append(1)
+        return gc_policy.gc.collect(0)
+
+    monkeypatch.setattr(gc_policy, "collect_in_full", collect)
+    monkeypatch.setattr(gc_policy, "GROWTH", 1.05)
     requests = iter(range(1, 1000))
     count = [0]
 
     async def scenario() -> None:
         async with gc_policy.serving(lambda: count[0]):
+            kept = []
+            stored = gc.get_freeze_count() // 1000 + 10  # a tenth more, in thousands
             for _ in range(100):  # busy: the count moves between any two checks
                 count[0] = next(requests)
+                kept.append([[index] for index in range(stored)])  # stored, then frozen
                 await asyncio.sleep(0.002)
+            gc.collect(0)
             busy_calls = len(calls)
             await asyncio.sleep(0.3)  # idle: one collection, not one per check
-            assert busy_calls == 0
+            assert busy_calls == 0 and len(kept) == 100
 
     asyncio.run(scenario())
     assert calls == [1]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import re
 import threading
-import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -334,18 +333,14 @@ def test_numbers_gap_free_and_unique_under_16_threads(service: MockService) -> N
     assert len({item["id"] for item in listed["items"]}) == len(numbers)
 
 
-def test_ten_thousand_rows_import_fast(service: MockService) -> None:
+def test_ten_thousand_rows_import_and_one_more_is_refused(service: MockService) -> None:
+    # How fast is measured by `make bench` (bulk-size scaling), not asserted here.
     for kind, call in (("invoices", service.bulk_create_invoices),
                        ("bills", service.bulk_create_bills)):
-        key = f"samples/{kind}-10000.csv"
-        service._samples.get(key)  # generation (Faker) is not part of the import
-        started = time.process_time()
-        items = call(A, key, True, BASE)
-        elapsed = time.process_time() - started
+        items = call(A, f"samples/{kind}-10000.csv", True, BASE)
         rows = sum(len(item["line_items"]) for item in items) if kind == "invoices" \
             else len(items)
         assert rows == 10_000
-        assert elapsed < 1.5, f"{kind}: {elapsed:.2f}s"
     error = failure(service.bulk_create_invoices, A, "samples/invoices-10001.csv", False, BASE)
     assert "more than 10,000" in error.detail and error.errors == []
 
