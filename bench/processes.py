@@ -3,19 +3,22 @@
 Each server runs in its own session (process group), so stopping it reaches the whole
 tree it spawned — Prism's node workers included — and nothing else on the machine.
 Every live process is registered, and :func:`stop_all` (called on exit, Ctrl-C and
-errors) ends whatever is still running.
+errors) ends whatever is still running. On Linux a server also dies with the thread
+that started it, so even a benchmark killed without cleanup leaves no orphans.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import os
 import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -25,6 +28,28 @@ from bench.config import REPO_ROOT, RESERVED_PORTS
 
 _LIVE: set[ManagedProcess] = set()
 _LIVE_LOCK = threading.Lock()
+_PR_SET_PDEATHSIG = 1  # linux/prctl.h
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """A hook for the child before exec: SIGKILL it when its starting thread dies (Linux).
+
+    A run stopped by ``timeout`` or a CI cancel dies without running its cleanup; without
+    this its servers would live on as orphans. Start servers from the main thread: the
+    signal follows the starting thread, not the whole process. libc is loaded here, in
+    the parent, because importing in a forked child of a threaded process can deadlock.
+    """
+    if sys.platform != "linux":
+        return None
+    import ctypes
+
+    prctl = ctypes.CDLL(None, use_errno=True).prctl
+
+    def hook() -> None:
+        prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+    return hook
 
 
 def free_port() -> int:
@@ -74,10 +99,13 @@ class ServerStartError(RuntimeError):
 class ManagedProcess:
     """A child process in its own process group, with its output in a log file."""
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path) -> None:
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, *,
+                 cwd: Path = REPO_ROOT, env: Mapping[str, str] | None = None) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
+        self.cwd = cwd
+        self.env = {**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})}
         self.started_at = 0.0
         self._popen: subprocess.Popen[bytes] | None = None
 
@@ -94,17 +122,23 @@ class ManagedProcess:
             self.started_at = time.perf_counter()
             self._popen = subprocess.Popen(
                 self.argv,
-                cwd=REPO_ROOT,
+                cwd=self.cwd,
+                env=self.env,
                 stdin=subprocess.DEVNULL,
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
+                preexec_fn=_die_with_parent(),
             )
         with _LIVE_LOCK:
             _LIVE.add(self)
 
     def alive(self) -> bool:
         return self._popen is not None and self._popen.poll() is None
+
+    @property
+    def returncode(self) -> int | None:
+        return self._popen.poll() if self._popen is not None else None
 
     def rss_bytes(self) -> int:
         return tree_rss_bytes(self.pid)

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
+import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -247,17 +248,26 @@ class SqliteStore(Store):
     ``synchronous=NORMAL`` in WAL mode loses nothing committed when the *process* dies
     (SIGKILL included); only an OS crash or power cut could drop the last commits,
     which is an acceptable trade for a mock that commits on every import.
+
+    SQLite's automatic checkpoint would copy the WAL into the database inside whichever
+    commit crosses 1,000 pages, and a quick import may run on the event loop; so it is
+    off, and a ``Checkpointer`` thread does that copy in the background instead.
     """
 
     def __init__(self, data_dir: Path) -> None:
         data_dir.mkdir(parents=True, exist_ok=True)
         self._blobs = BlobDir(data_dir / "blobs")
-        self._db = sqlite3.connect(data_dir / "mock.sqlite3", isolation_level=None,
-                                   check_same_thread=False)
+        path = data_dir / "mock.sqlite3"
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(_SCHEMA)
         self._id_position = self._meta("id_position")
+        # COUNT(*) walks the index of a business's entities on every list page; this
+        # process is the database's only writer, so counting once and adding is exact.
+        self._counts: dict[tuple[str, str], int] = {}
+        self._checkpointer = Checkpointer(path)
 
     def _meta(self, name: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -287,8 +297,12 @@ class SqliteStore(Store):
         return bool(self._db.execute(sql, (kind, business_id, bound)).fetchone()[0])
 
     def count(self, kind: str, business_id: str) -> int:
-        return self._db.execute("SELECT COUNT(*) FROM entities WHERE kind = ? AND business = ?",
-                                (kind, business_id)).fetchone()[0]
+        counted = self._counts.get((kind, business_id))
+        if counted is None:
+            counted = self._counts[kind, business_id] = self._db.execute(
+                "SELECT COUNT(*) FROM entities WHERE kind = ? AND business = ?",
+                (kind, business_id)).fetchone()[0]
+        return counted
 
     def get(self, kind: str, business_id: str, entity_id: str) -> Entity | None:
         row = self._db.execute("SELECT body FROM entities WHERE kind = ? AND business = ? "
@@ -327,6 +341,8 @@ class SqliteStore(Store):
                                  (business_id, last_number))
             self._set_meta("id_position", id_position)
         self._id_position = max(self._id_position, id_position)
+        if (kind, business_id) in self._counts:
+            self._counts[kind, business_id] += len(entities)
 
     def put_upload(self, upload: Upload, data: bytes, id_position: int) -> None:
         # Bytes first: a kill between the two steps leaves an unreachable file, never a
@@ -362,14 +378,50 @@ class SqliteStore(Store):
         with self._transaction():
             for table in ("entities", "parties", "numbers", "uploads"):
                 self._db.execute(f"DELETE FROM {table}{where}", args)
+        self._counts = {key: count for key, count in self._counts.items()
+                        if business_id is not None and key[1] != business_id}
         for owner, key in uploads:
             self._blobs.delete(owner, key)
 
     def close(self) -> None:
+        self._checkpointer.stop()
+        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
+
+
+class Checkpointer:
+    """Copies the WAL into the database every ``interval`` seconds, on its own thread.
+
+    A passive checkpoint never waits for the writer and the writer never waits for it,
+    and sqlite3 releases the GIL while it works, so neither the event loop nor an import
+    notices. Its own connection: a connection is not to be shared across threads.
+    """
+
+    def __init__(self, path: Path, interval: float = 1.0) -> None:
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+        self._interval = interval
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        try:
+            while not self._stopped.wait(self._interval):
+                self.checkpoint()
+        finally:
+            self._db.close()
+
+    def checkpoint(self) -> tuple[int, int, int]:
+        """(busy, WAL pages, pages copied) from ``PRAGMA wal_checkpoint(PASSIVE)``."""
+        return self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
+
+    def stop(self) -> None:
+        self._stopped.set()
+        self._thread.join()
 
 
 class _Transaction:

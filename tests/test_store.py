@@ -7,12 +7,13 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mock_server.store import MemoryStore, SqliteStore, Store
+from mock_server.store import Checkpointer, MemoryStore, SqliteStore, Store
 from mock_server.uploads import Upload
 from mock_server.world import Party
 
@@ -143,9 +144,58 @@ def test_reset_one_business_or_all(store: Store) -> None:
     assert store.id_position == 5
 
 
+def test_counts_follow_commits_and_resets(store: Store) -> None:
+    assert store.count("invoices", A) == 0 and store.count("invoices", B) == 0
+    store.commit("invoices", A, entities("a", 3), [], 3, 1)
+    store.commit("invoices", B, entities("b", 2), [], 2, 2)
+    store.commit("bills", A, entities("c", 4), [], None, 3)
+    assert [store.count(kind, business) for kind, business in
+            (("invoices", A), ("invoices", B), ("bills", A))] == [3, 2, 4]
+    store.reset(B)
+    store.commit("invoices", A, entities("d", 1), [], 4, 4)
+    assert store.count("invoices", A) == 4 and store.count("invoices", B) == 0
+    store.reset(None)
+    assert store.count("invoices", A) == 0 and store.count("bills", A) == 0
+
+
+def test_sqlite_copies_the_wal_into_the_database_off_the_writer(tmp_path: Path) -> None:
+    store = SqliteStore(tmp_path)
+    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
+    for index in range(20):
+        store.commit("invoices", A, entities(f"f{index}", 50), [], None, index)
+    busy, pages, copied = store._checkpointer.checkpoint()
+    assert busy == 0 and pages > 0 and copied == pages
+    store.close()
+    # Closing truncates the WAL: the database file alone holds everything.
+    wal = tmp_path / "mock.sqlite3-wal"
+    assert not wal.exists() or wal.stat().st_size == 0
+    with sqlite3.connect(tmp_path / "mock.sqlite3") as plain:
+        assert plain.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 1000
+
+
+def test_the_checkpointer_runs_by_itself(tmp_path: Path) -> None:
+    path = tmp_path / "db.sqlite3"
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("PRAGMA journal_mode=WAL")
+    writer.execute("PRAGMA wal_autocheckpoint=0")
+    writer.execute("CREATE TABLE t (x TEXT)")
+    writer.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,) for _ in range(500)])
+    before = path.stat().st_size
+    checkpointer = Checkpointer(path, interval=0.01)
+    try:
+        deadline = time.monotonic() + 30
+        while path.stat().st_size <= before and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert path.stat().st_size > before + 400_000  # the rows reached the database file
+    finally:
+        checkpointer.stop()
+        writer.close()
+
+
 def test_sqlite_commit_is_all_or_nothing(tmp_path: Path) -> None:
     store = SqliteStore(tmp_path)
     store.commit("invoices", A, entities("ok", 1), [], 1, 3)
+    assert store.count("invoices", A) == 1  # counted now, so the failure below must not add
     duplicate = [*entities("x", 3), {"id": "x-0", "n": 9}]
     with pytest.raises(sqlite3.IntegrityError):
         store.commit("invoices", A, duplicate, [Party("c", "C", "c@x")], 5, 9)

@@ -9,10 +9,7 @@ broken mock cannot leave servers behind or hang a CI run.
 from __future__ import annotations
 
 import contextlib
-import os
 import signal
-import socket
-import subprocess
 import sys
 import tempfile
 import time
@@ -23,45 +20,21 @@ from typing import Any, Literal
 
 import httpx
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+from bench.config import REPO_ROOT
+from bench.processes import ManagedProcess, free_port
+
 DEFAULT_TOKEN = "dz_mock_token"
 BUSINESS_A = "b5a1c6de-0000-4000-8000-000000000001"
 BUSINESS_B = "b5a1c6de-0000-4000-8000-000000000002"
-RESERVED_PORTS = frozenset({4010})  # the lead's `make mock`
 
 Kind = Literal["invoices", "bills"]
 KINDS: tuple[Kind, Kind] = ("invoices", "bills")
 # The boolean each bulk operation takes: finalize for invoices, approve for bills.
 FLAG_NAME = {"invoices": "finalize", "bills": "approve"}
-_PR_SET_PDEATHSIG = 1  # linux/prctl.h
 
 
 class MockStartError(RuntimeError):
     """The mock process did not come up; the message carries the tail of its log."""
-
-
-def _die_with_parent() -> None:
-    """In the child before exec: SIGKILL it when the thread that started it dies (Linux).
-
-    A stress run stopped by ``timeout`` or a CI cancel dies without running its cleanup;
-    without this the mock it started would live on as an orphan. Start mocks from the
-    main thread: the signal follows the starting thread, not the whole process.
-    """
-    import ctypes
-
-    libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on right now (never the lead's 4010)."""
-    for _ in range(20):
-        with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-            probe.bind(("127.0.0.1", 0))
-            port = probe.getsockname()[1]
-        if port not in RESERVED_PORTS:
-            return port
-    raise MockStartError("no free loopback port found")
 
 
 class MockProcess:
@@ -90,11 +63,8 @@ class MockProcess:
         self.env = env
         self.startup_timeout = startup_timeout
         self.port = 0
-        self.process: subprocess.Popen[bytes] | None = None
-        self._log_file = tempfile.NamedTemporaryFile(  # noqa: SIM115 - lives as long as self
-            prefix="mock-stress-", suffix=".log", delete=False
-        )
-        self.log_path = Path(self._log_file.name)
+        self._process: ManagedProcess | None = None
+        self._log_dir = tempfile.TemporaryDirectory(prefix="mock-stress-")
 
     @property
     def base_url(self) -> str:
@@ -102,9 +72,9 @@ class MockProcess:
 
     @property
     def pid(self) -> int:
-        if self.process is None:
+        if self._process is None:
             raise RuntimeError("the mock is not running")
-        return self.process.pid
+        return self._process.pid
 
     def command(self, port: int) -> list[str]:
         argv = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port)]
@@ -123,18 +93,12 @@ class MockProcess:
         on a new port a few times before giving up.
         """
         last_error = ""
-        for _ in range(3):
+        for attempt in range(3):
             self.port = free_port()
-            env = {**os.environ, "PYTHONUNBUFFERED": "1", **(self.env or {})}
-            self.process = subprocess.Popen(
-                self.command(self.port),
-                cwd=self.cwd,
-                env=env,
-                stdin=subprocess.DEVNULL,
-                stdout=self._log_file,
-                stderr=subprocess.STDOUT,
-                preexec_fn=_die_with_parent if sys.platform == "linux" else None,
-            )
+            self._process = ManagedProcess(
+                "mock", self.command(self.port), Path(self._log_dir.name) / f"{attempt}.log",
+                cwd=self.cwd, env=self.env)
+            self._process.start()
             try:
                 self._wait_ready()
                 return self
@@ -145,12 +109,9 @@ class MockProcess:
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + self.startup_timeout
-        assert self.process is not None
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise MockStartError(
-                    f"mock exited with {self.process.returncode}:\n{self.log_tail()}"
-                )
+            if not self.alive():
+                raise MockStartError(f"mock exited with {self.returncode}:\n{self.log_tail()}")
             with contextlib.suppress(httpx.HTTPError):
                 response = httpx.get(f"{self.base_url}/__mock/health", timeout=2.0)
                 if response.status_code == 200:
@@ -159,43 +120,32 @@ class MockProcess:
         raise MockStartError(f"mock not healthy after {self.startup_timeout}s:\n{self.log_tail()}")
 
     def log_tail(self, lines: int = 40) -> str:
-        self._log_file.flush()
-        text = self.log_path.read_text(encoding="utf-8", errors="replace")
-        return "\n".join(text.splitlines()[-lines:])
+        return self._process.log_tail(lines) if self._process is not None else ""
 
     def alive(self) -> bool:
-        return self.process is not None and self.process.poll() is None
+        return self._process is not None and self._process.alive()
+
+    @property
+    def returncode(self) -> int | None:
+        return self._process.returncode if self._process is not None else None
 
     def kill(self) -> None:
         """SIGKILL, the way a crash or an OOM killer ends a process: no cleanup runs."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGKILL)
-        self.process.wait(timeout=10)
+        if self._process is not None:
+            self._process.stop(signal.SIGKILL)
 
     def stop(self) -> None:
         """SIGTERM and a bounded wait for a clean shutdown, SIGKILL after that."""
-        if self.process is None:
-            return
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.kill()
+        if self._process is not None:
+            self._process.stop(signal.SIGTERM)
 
     def rss_bytes(self) -> int:
         """Resident memory of the mock process, read from outside with psutil."""
-        import psutil  # dev dependency: only the memory checks need it
-
-        return psutil.Process(self.pid).memory_info().rss
+        return self._process.rss_bytes() if self._process is not None else 0
 
     def close(self) -> None:
         self.stop()
-        self._log_file.close()
-        with contextlib.suppress(OSError):
-            self.log_path.unlink()
+        self._log_dir.cleanup()
 
     def __enter__(self) -> MockProcess:
         return self.start()
