@@ -63,33 +63,32 @@ def free_port() -> int:
     raise RuntimeError("no free loopback port found")
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory of a process and all its descendants; 0 once it is gone."""
+def _tree(pid: int) -> list[psutil.Process]:
+    """A process and all its descendants; empty once it is gone."""
     try:
         root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
+        return [root, *root.children(recursive=True)]
     except psutil.NoSuchProcess:
-        return 0
-    total = 0
+        return []
+
+
+def _sum_over(members: list[psutil.Process], reading: Callable[[psutil.Process], float]) -> float:
+    """``reading`` summed over the members still alive and readable."""
+    total = 0.0
     for member in members:
         with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            total += member.memory_info().rss
+            total += reading(member)
     return total
+
+
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory of a process and all its descendants; 0 once it is gone."""
+    return int(_sum_over(_tree(pid), lambda member: member.memory_info().rss))
 
 
 def tree_cpu_seconds(pid: int) -> float:
     """User plus system CPU seconds used so far by a process and its live descendants."""
-    try:
-        root = psutil.Process(pid)
-        members = [root, *root.children(recursive=True)]
-    except psutil.NoSuchProcess:
-        return 0.0
-    total = 0.0
-    for member in members:
-        with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-            times = member.cpu_times()
-            total += times.user + times.system
-    return total
+    return _sum_over(_tree(pid), lambda member: sum(member.cpu_times()[:2]))
 
 
 class ServerStartError(RuntimeError):
@@ -227,11 +226,7 @@ class PeakRss:
         self._thread = threading.Thread(target=self._poll, name="peak-rss", daemon=True)
 
     def _sample(self) -> int:
-        total = 0
-        for member in self._members:
-            with contextlib.suppress(psutil.NoSuchProcess, psutil.AccessDenied):
-                total += member.memory_info().rss
-        return total
+        return int(_sum_over(self._members, lambda member: member.memory_info().rss))
 
     def _poll(self) -> None:
         # Bounded by the stop event; the daemon flag is only a safety net.
@@ -240,9 +235,7 @@ class PeakRss:
             self._stop.wait(self.interval_s)
 
     def __enter__(self) -> PeakRss:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            root = psutil.Process(self.pid)
-            self._members = [root, *root.children(recursive=True)]
+        self._members = _tree(self.pid)
         self.peak = self._sample()
         self._thread.start()
         return self

@@ -11,9 +11,17 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 import httpx
 import hypothesis
 
-from contract_tests.assertions import Window, expect_list_page, expect_status
+from contract_tests.assertions import (
+    Registry,
+    Window,
+    expect_bills,
+    expect_invoices,
+    expect_list_page,
+    expect_status,
+)
 from contract_tests.client import Api, body_of
 from contract_tests.csvfile import CsvFile
+from contract_tests.oracle import Party, expected_bills, expected_invoices
 from contract_tests.settings import Settings
 
 FLAG = {"invoices": "finalize", "bills": "approve"}
@@ -48,6 +56,26 @@ def import_file(
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, key, flag), headers=headers)
     return Imported(response, Window(started, datetime.now(UTC)), key)
+
+
+def expect_imported(
+    api: Api,
+    registry: Registry,
+    kind: str,
+    file: CsvFile,
+    imported: Imported,
+    flag: bool | None,
+    existing: dict[str, Party] | None = None,
+) -> list[dict[str, Any]]:
+    """The 201 of importing ``file`` as ``kind``, checked whole against the oracle."""
+    __tracebackhide__ = True
+    business_id, window = api.settings.business_id, imported.window
+    if kind == "invoices":
+        return expect_invoices(imported.response, expected_invoices(file, existing),
+                               finalize=bool(flag), business_id=business_id,
+                               registry=registry, window=window)
+    return expect_bills(imported.response, expected_bills(file, existing), approve=bool(flag),
+                        business_id=business_id, registry=registry, window=window)
 
 
 def scan(

@@ -15,8 +15,6 @@ from hypothesis import strategies as st
 
 from contract_tests.assertions import (
     Registry,
-    expect_bills,
-    expect_invoices,
     parse_timestamp,
 )
 from contract_tests.client import Api
@@ -31,8 +29,8 @@ from contract_tests.datagen import (
     invoice_files,
     simple_invoice_file,
 )
-from contract_tests.flows import import_file, property_settings
-from contract_tests.oracle import Party, expected_bills, expected_invoices
+from contract_tests.flows import expect_imported, import_file, property_settings
+from contract_tests.oracle import Party
 from contract_tests.rules import require, rule
 from contract_tests.settings import Settings
 
@@ -48,15 +46,8 @@ def check_invoice_import(
     finalize: bool | None,
     existing: dict[str, Party] | None = None,
 ) -> list[dict]:
-    done = import_file(api, "invoices", file, finalize)
-    return expect_invoices(
-        done.response,
-        expected_invoices(file, existing),
-        finalize=bool(finalize),
-        business_id=api.settings.business_id,
-        registry=registry,
-        window=done.window,
-    )
+    return expect_imported(api, registry, "invoices", file,
+                           import_file(api, "invoices", file, finalize), finalize, existing)
 
 
 def check_bill_import(
@@ -66,15 +57,8 @@ def check_bill_import(
     approve: bool | None,
     existing: dict[str, Party] | None = None,
 ) -> list[dict]:
-    done = import_file(api, "bills", file, approve)
-    return expect_bills(
-        done.response,
-        expected_bills(file, existing),
-        approve=bool(approve),
-        business_id=api.settings.business_id,
-        registry=registry,
-        window=done.window,
-    )
+    return expect_imported(api, registry, "bills", file,
+                           import_file(api, "bills", file, approve), approve, existing)
 
 
 @rule(*INVOICE_RULES)

@@ -8,7 +8,6 @@ carries a file both bulk operations can import, so the links lead to real entiti
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import hypothesis
@@ -16,16 +15,13 @@ import pytest
 
 from contract_tests.assertions import (
     Registry,
-    Window,
-    expect_bills,
-    expect_invoices,
     expect_status,
     parse_timestamp,
 )
 from contract_tests.client import KINDS, Api
 from contract_tests.datagen import RunMarks, dual_file, hard_bill_file, hard_invoice_file
+from contract_tests.flows import expect_imported, import_file
 from contract_tests.fuzzing import STATEFUL_CHECKS, build_schema
-from contract_tests.oracle import expected_bills, expected_invoices
 from contract_tests.rules import require, rule
 from contract_tests.settings import Settings, active
 
@@ -63,28 +59,7 @@ def test_every_created_entity_reads_back(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:
     file = hard_invoice_file(marks) if kind == "invoices" else hard_bill_file(marks)
-    key = api.upload_key(file.to_bytes())
-    started = datetime.now(UTC)
-    response = api.bulk(kind, {"s3_key": key})
-    window = Window(started, datetime.now(UTC))
-    if kind == "invoices":
-        created = expect_invoices(
-            response,
-            expected_invoices(file),
-            finalize=False,
-            business_id=api.settings.business_id,
-            registry=registry,
-            window=window,
-        )
-    else:
-        created = expect_bills(
-            response,
-            expected_bills(file),
-            approve=False,
-            business_id=api.settings.business_id,
-            registry=registry,
-            window=window,
-        )
+    created = expect_imported(api, registry, kind, file, import_file(api, kind, file), None)
     for item in created:
         got = api.get(kind, item["id"])
         body = expect_status(got, 200, RULE_READ_BACK, f"GET /{kind}/{item['id']} just created")

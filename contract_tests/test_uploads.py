@@ -18,18 +18,15 @@ import pytest
 from contract_tests.assertions import (
     Registry,
     Window,
-    expect_bills,
     expect_error_body,
     expect_import_failed,
-    expect_invoices,
     expect_status,
     expect_validation_error,
     json_body,
 )
 from contract_tests.client import KINDS, Api
 from contract_tests.datagen import RunMarks, simple_file
-from contract_tests.flows import bulk_body, tampered
-from contract_tests.oracle import expected_bills, expected_invoices
+from contract_tests.flows import Imported, bulk_body, expect_imported, tampered
 from contract_tests.rules import require, rule
 
 MIB = 1024 * 1024
@@ -103,25 +100,8 @@ def test_presigned_upload_then_import(
     )
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, ticket["s3_key"], None))
-    window = Window(started, datetime.now(UTC))
-    if kind == "invoices":
-        expect_invoices(
-            response,
-            expected_invoices(file),
-            finalize=False,
-            business_id=api.settings.business_id,
-            registry=registry,
-            window=window,
-        )
-    else:
-        expect_bills(
-            response,
-            expected_bills(file),
-            approve=False,
-            business_id=api.settings.business_id,
-            registry=registry,
-            window=window,
-        )
+    imported = Imported(response, Window(started, datetime.now(UTC)), ticket["s3_key"])
+    expect_imported(api, registry, kind, file, imported, None)
 
 
 RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened is not found (400)"
