@@ -11,21 +11,30 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install mock test contract lint openapi bench clean
+.PHONY: help install constraints mock test contract lint openapi bench clean
 
 help: ## Show this help
-	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-10s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR CORS_ORIGIN"
 	@echo "                PUBLIC_BASE_URL (or MOCK_* env vars; more: MOCK_ARGS='--reload --quiet')"
 	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES SEED JUNIT_XML"
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create or refresh the virtual environment in .venv/
+
+constraints: ## Pin the newest versions pyproject.toml allows into constraints.txt
+	rm -rf build/constraints-venv
+	$(PYTHON) -m venv build/constraints-venv
+	build/constraints-venv/bin/python -m pip install --quiet --upgrade pip
+	build/constraints-venv/bin/python -m pip install --quiet -e '.[dev]'
+	{ head -n 3 constraints.txt; build/constraints-venv/bin/python -m pip freeze \
+		--exclude-editable; } > build/constraints.txt && mv build/constraints.txt constraints.txt
+	@echo "constraints.txt refreshed: run make test before committing it"
 
 mock: $(STAMP) ## Run the mock server on http://127.0.0.1:4010 (PORT=, HOST= to change)
 	$(BIN)/dayzero-mock --host $(HOST) --port $(PORT) \
