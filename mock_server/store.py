@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import bisect
 import sqlite3
-import threading
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,9 +248,11 @@ class SqliteStore(Store):
     (SIGKILL included); only an OS crash or power cut could drop the last commits,
     which is an acceptable trade for a mock that commits on every import.
 
-    SQLite's automatic checkpoint would copy the WAL into the database inside whichever
-    commit crosses 1,000 pages, and a quick import may run on the event loop; so it is
-    off, and a ``Checkpointer`` thread does that copy in the background instead.
+    SQLite's automatic checkpoint copies the WAL into the database inside whichever
+    commit crosses 1,000 pages, and a quick import may commit on the event loop. That
+    stays: measured at 4,000 commits a second it costs at most 16 ms, while a background
+    checkpoint thread, tried instead, never caught up with the writer (the WAL grew past
+    170 MB and rewinding it stalled commits for 180 ms).
     """
 
     def __init__(self, data_dir: Path) -> None:
@@ -261,13 +262,11 @@ class SqliteStore(Store):
         self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute("PRAGMA wal_autocheckpoint=0")
         self._db.executescript(_SCHEMA)
         self._id_position = self._meta("id_position")
         # COUNT(*) walks the index of a business's entities on every list page; this
         # process is the database's only writer, so counting once and adding is exact.
         self._counts: dict[tuple[str, str], int] = {}
-        self._checkpointer = Checkpointer(path)
 
     def _meta(self, name: str) -> int:
         row = self._db.execute("SELECT value FROM meta WHERE name = ?", (name,)).fetchone()
@@ -384,44 +383,10 @@ class SqliteStore(Store):
             self._blobs.delete(owner, key)
 
     def close(self) -> None:
-        self._checkpointer.stop()
-        self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         self._db.close()
 
     def _transaction(self) -> _Transaction:
         return _Transaction(self._db)
-
-
-class Checkpointer:
-    """Copies the WAL into the database every ``interval`` seconds, on its own thread.
-
-    A passive checkpoint never waits for the writer and the writer never waits for it,
-    and sqlite3 releases the GIL while it works, so neither the event loop nor an import
-    notices. Its own connection: a connection is not to be shared across threads.
-    """
-
-    def __init__(self, path: Path, interval: float = 1.0) -> None:
-        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
-        self._interval = interval
-        self._stopped = threading.Event()
-        self._thread = threading.Thread(target=self._run, name="sqlite-checkpoint",
-                                        daemon=True)
-        self._thread.start()
-
-    def _run(self) -> None:
-        try:
-            while not self._stopped.wait(self._interval):
-                self.checkpoint()
-        finally:
-            self._db.close()
-
-    def checkpoint(self) -> tuple[int, int, int]:
-        """(busy, WAL pages, pages copied) from ``PRAGMA wal_checkpoint(PASSIVE)``."""
-        return self._db.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchone()
-
-    def stop(self) -> None:
-        self._stopped.set()
-        self._thread.join()
 
 
 class _Transaction:

@@ -7,13 +7,12 @@ import sqlite3
 import subprocess
 import sys
 import textwrap
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from mock_server.store import Checkpointer, MemoryStore, SqliteStore, Store
+from mock_server.store import MemoryStore, SqliteStore, Store
 from mock_server.uploads import Upload
 from mock_server.world import Party
 
@@ -156,40 +155,6 @@ def test_counts_follow_commits_and_resets(store: Store) -> None:
     assert store.count("invoices", A) == 4 and store.count("invoices", B) == 0
     store.reset(None)
     assert store.count("invoices", A) == 0 and store.count("bills", A) == 0
-
-
-def test_sqlite_checkpoints_in_its_thread_and_truncates_the_wal_on_close(tmp_path: Path) -> None:
-    store = SqliteStore(tmp_path)
-    assert store._db.execute("PRAGMA wal_autocheckpoint").fetchone()[0] == 0
-    for index in range(20):
-        store.commit("invoices", A, entities(f"f{index}", 50), [], None, index)
-    assert (tmp_path / "mock.sqlite3-wal").stat().st_size > 0
-    store.close()
-    # Closing truncates the WAL: the database file alone holds everything.
-    wal = tmp_path / "mock.sqlite3-wal"
-    assert not wal.exists() or wal.stat().st_size == 0
-    with sqlite3.connect(tmp_path / "mock.sqlite3") as plain:
-        assert plain.execute("SELECT COUNT(*) FROM entities").fetchone()[0] == 1000
-
-
-def test_the_checkpointer_runs_by_itself(tmp_path: Path) -> None:
-    path = tmp_path / "db.sqlite3"
-    writer = sqlite3.connect(path, isolation_level=None)
-    writer.execute("PRAGMA journal_mode=WAL")
-    writer.execute("PRAGMA wal_autocheckpoint=0")
-    writer.execute("CREATE TABLE t (x TEXT)")
-    writer.executemany("INSERT INTO t VALUES (?)", [("x" * 1000,) for _ in range(500)])
-    assert path.stat().st_size < 10_000  # the rows are in the WAL only
-    checkpointer = Checkpointer(path, interval=0.01)
-    try:
-        # The file grows while a checkpoint copies, so wait for all of it, boundedly.
-        deadline = time.monotonic() + 30
-        while path.stat().st_size < 500_000 and time.monotonic() < deadline:
-            time.sleep(0.01)
-        assert path.stat().st_size >= 500_000  # the 500 rows of 1,000 bytes reached the file
-    finally:
-        checkpointer.stop()
-        writer.close()
 
 
 def test_sqlite_commit_is_all_or_nothing(tmp_path: Path) -> None:
