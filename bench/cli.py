@@ -91,6 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
         help="bulk file sizes in rows (10,100,1000,10000)",
     )
     add(
+        "--distinct-files",
+        type=int,
+        default=defaults.distinct_files,
+        metavar="N",
+        help="import N different files of the sample's size in turn instead of the one "
+        "sample (%(default)s: the sample; over 64 defeats the mock's memo of parsed files)",
+    )
+    add(
         "--suite-runs",
         type=int,
         default=defaults.suite_runs,
@@ -164,6 +172,7 @@ def config_from(args: argparse.Namespace) -> BenchConfig:
         connections=args.connections,
         threads=min(args.threads, args.connections),
         sizes=args.sizes,
+        distinct_files=max(0, args.distinct_files),
         suite_runs=max(0, args.suite_runs),
         suite_timeout_s=args.suite_timeout,
         load_tool=args.load_tool,

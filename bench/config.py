@@ -46,6 +46,10 @@ class Operation:
         return self.sample_key.replace(".csv", f"-{rows}.csv")
 
 
+# Data rows of the mock's samples/invoices.csv and samples/bills.csv: the size of the
+# distinct files a --distinct-files run imports instead.
+SAMPLE_ROWS = {"invoices": 6, "bills": 5}
+
 OPERATIONS = (
     Operation("invoices", "/api/v1/invoices/bulk", "samples/invoices.csv"),
     Operation("bills", "/api/v1/bills/bulk", "samples/bills.csv"),
@@ -62,6 +66,9 @@ class BenchConfig:
     connections: int = 16
     threads: int = 1
     sizes: tuple[int, ...] = (10, 100, 1_000, 10_000)
+    # 0: every request imports the ready-made sample file. N: N files of the same shape
+    # and different content, in turn (over 64 defeats the mock's memo of parsed files).
+    distinct_files: int = 0
     suite_runs: int = 1
     suite_timeout_s: float = 300.0
     load_tool: str = "auto"

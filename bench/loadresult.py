@@ -12,7 +12,11 @@ from typing import Any
 
 @dataclass(frozen=True)
 class LoadRequest:
-    """One fixed request repeated on every connection for a fixed time."""
+    """One request repeated on every connection for a fixed time.
+
+    With ``alternates``, each connection sends ``body`` and then each alternate in turn,
+    round and round: the same operation with different content.
+    """
 
     url: str
     body: bytes
@@ -21,6 +25,11 @@ class LoadRequest:
     duration_s: float
     threads: int = 1
     expected_status: int = 201
+    alternates: tuple[bytes, ...] = ()
+
+    @property
+    def bodies(self) -> tuple[bytes, ...]:
+        return (self.body, *self.alternates)
 
 
 @dataclass(frozen=True)

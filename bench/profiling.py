@@ -22,11 +22,11 @@ from typing import Any
 
 import httpx
 
+from bench.bulk_load import bulk_load
 from bench.config import MOCK, OPERATIONS, BenchConfig, Operation
 from bench.csvgen import generate
 from bench.hotspots import Node, analyse, from_folded, from_pyinstrument, render_tree
 from bench.load import run_load
-from bench.loadresult import LoadRequest
 from bench.processes import ManagedProcess, ServerStartError, free_port
 from bench.scaling import REQUEST_TIMEOUT_S, upload
 from bench.servers import RunningServer, mock_command, start_server
@@ -51,15 +51,8 @@ class ProfileJob:
 
 def _load_workload(operation: Operation, tool: str) -> Workload:
     def replay(server: RunningServer, config: BenchConfig, work_dir: Path) -> None:
-        request = LoadRequest(
-            url=server.base_url + operation.path,
-            body=json.dumps({"s3_key": operation.sample_key}).encode(),
-            headers=config.headers(),
-            connections=config.connections,
-            duration_s=config.profile_s,
-            threads=config.threads,
-        )
-        run_load(request, tool, work_dir)
+        run_load(bulk_load(config, MOCK, server.base_url, operation, config.profile_s), tool,
+                 work_dir)
 
     return replay
 
@@ -87,7 +80,7 @@ def jobs_for(missed: Iterable[str], tool: str, rows: int) -> list[ProfileJob]:
     for operation in OPERATIONS:
         name = operation.name
         if missed & {f"{name}.vs_static", f"{name}.vs_dynamic", f"{name}.p99"}:
-            title = f"{name}: mock under load ({operation.sample_key})"
+            title = f"{name}: mock under the throughput phase's load"
             jobs.append(ProfileJob(f"load-{name}", title, _load_workload(operation, tool)))
         if missed & {f"{name}.bulk_{rows}", "bulk_peak_rss"}:
             title = f"{name}: {rows:,}-row imports ×{BULK_REPEATS}"

@@ -33,16 +33,17 @@ class _Tally:
     socket_errors: int = 0
 
 
-def build_request(request: LoadRequest) -> bytes:
-    """The raw bytes of the repeated request."""
+def build_request(request: LoadRequest, body: bytes | None = None) -> bytes:
+    """The raw bytes of the request, with ``body`` (default: ``request.body``)."""
+    body = request.body if body is None else body
     parts = urlsplit(request.url)
     target = parts.path or "/"
     if parts.query:
         target += "?" + parts.query
     lines = [f"POST {target} HTTP/1.1", f"Host: {parts.netloc}"]
     lines += [f"{name}: {value}" for name, value in request.headers.items()]
-    lines += [f"Content-Length: {len(request.body)}", "Connection: keep-alive", "", ""]
-    return "\r\n".join(lines).encode("latin-1") + request.body
+    lines += [f"Content-Length: {len(body)}", "Connection: keep-alive", "", ""]
+    return "\r\n".join(lines).encode("latin-1") + body
 
 
 def parse_head(head: bytes) -> tuple[int, int]:
@@ -61,7 +62,8 @@ def parse_head(head: bytes) -> tuple[int, int]:
     raise ProtocolError("response without Content-Length")
 
 
-async def _connection(host: str, port: int, raw: bytes, deadline: float, tally: _Tally) -> None:
+async def _connection(host: str, port: int, raws: list[bytes], first: int, deadline: float,
+                      tally: _Tally) -> None:
     reconnects = 0
     sent = 0
     while time.perf_counter() < deadline and reconnects < MAX_RECONNECTS_PER_CONNECTION:
@@ -77,7 +79,7 @@ async def _connection(host: str, port: int, raw: bytes, deadline: float, tally: 
         try:
             while time.perf_counter() < deadline and sent < MAX_REQUESTS_PER_CONNECTION:
                 started = time.perf_counter()
-                writer.write(raw)
+                writer.write(raws[(first + sent) % len(raws)])
                 head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), IO_TIMEOUT_S)
                 status, length = parse_head(head[:-4])
                 await asyncio.wait_for(reader.readexactly(length), IO_TIMEOUT_S)
@@ -95,12 +97,13 @@ async def _connection(host: str, port: int, raw: bytes, deadline: float, tally: 
 async def _drive(request: LoadRequest) -> tuple[_Tally, float]:
     parts = urlsplit(request.url)
     host, port = parts.hostname or "127.0.0.1", parts.port or 80
-    raw = build_request(request)
+    raws = [build_request(request, body) for body in request.bodies]
     tally = _Tally()
     started = time.perf_counter()
     deadline = started + request.duration_s
     await asyncio.gather(
-        *(_connection(host, port, raw, deadline, tally) for _ in range(request.connections))
+        *(_connection(host, port, raws, index, deadline, tally)
+          for index in range(request.connections))
     )
     return tally, time.perf_counter() - started
 

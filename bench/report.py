@@ -281,6 +281,12 @@ def _hotspots_section(profiles: Sequence[Mapping[str, Any]]) -> str:
     return "\n".join(parts)
 
 
+def _files_under_load(distinct_files: int) -> str:
+    if not distinct_files:
+        return "under load every request imports the same sample file"
+    return f"under load the requests import {distinct_files} different files in turn"
+
+
 def render(results: Mapping[str, Any]) -> str:
     """The whole markdown report for one benchmark run."""
     config = results.get("config", {})
@@ -294,7 +300,8 @@ def render(results: Mapping[str, Any]) -> str:
             f"**Settings:** {config.get('runs')} runs; load {config.get('duration_s')} s per "
             f"run after {config.get('warmup_s')} s warm-up, {config.get('connections')} "
             f"connections, {config.get('threads')} load thread(s); bulk sizes "
-            f"{', '.join(str(size) for size in config.get('sizes', []))}. "
+            f"{', '.join(str(size) for size in config.get('sizes', []))}; "
+            f"{_files_under_load(config.get('distinct_files', 0))}. "
             "Figures are medians of the runs; peak RSS is the highest seen."
         ),
         "",

@@ -22,10 +22,10 @@ from typing import Any
 import httpx
 
 from bench.aggregate import summarize
+from bench.bulk_load import bulk_load
 from bench.charts import write_charts
 from bench.config import MOCK, OPERATIONS, PRISM_STATIC, REPO_ROOT, SERVERS, BenchConfig
 from bench.load import choose_tool, run_load
-from bench.loadresult import LoadRequest
 from bench.machine import describe, loadavg
 from bench.prism import ensure_installed
 from bench.processes import ServerStartError
@@ -122,15 +122,8 @@ class Run:
             idle = server.process.rss_bytes()
             log(f"run {run + 1}: {name} ready in {server.startup_s:.2f}s, idle {idle / 1e6:.0f} MB")
             for operation in OPERATIONS:
-                body = json.dumps({"s3_key": operation.sample_key}).encode()
-                request = LoadRequest(
-                    url=server.base_url + operation.path,
-                    body=body,
-                    headers=config.headers(),
-                    connections=config.connections,
-                    duration_s=config.duration_s,
-                    threads=config.threads,
-                )
+                request = bulk_load(config, name, server.base_url, operation,
+                                    config.duration_s)
                 if config.warmup_s > 0:
                     warm = replace(request, duration_s=config.warmup_s)
                     run_load(warm, self.tool, self.logs)

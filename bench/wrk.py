@@ -56,6 +56,7 @@ def lua_script(request: LoadRequest) -> str:
 wrk.method = "POST"
 wrk.body = {lua_quote(request.body.decode("utf-8"))}
 {header_lines}
+{_rotation(request)}
 
 local threads = {{}}
 
@@ -89,6 +90,28 @@ function done(summary, latency, requests)
     .. '"latency_ms":{{' .. table.concat({{{percentile_fields}}}, ",") .. "}},"
     .. '"statuses":{{' .. table.concat(parts, ",") .. "}}"
     .. "}}\\n")
+end
+"""
+
+
+def _rotation(request: LoadRequest) -> str:
+    """A ``request()`` hook sending every body in turn; nothing for a single body.
+
+    Without the hook wrk builds the request once and resends its bytes, which is the
+    cheaper load, so the hook is there only when there is something to rotate.
+    """
+    if not request.alternates:
+        return ""
+    bodies = ",\n  ".join(lua_quote(body.decode("utf-8")) for body in request.bodies)
+    return f"""
+local bodies = {{
+  {bodies}
+}}
+local sent = 0
+
+function request()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, bodies[(sent - 1) % #bodies + 1])
 end
 """
 

@@ -101,6 +101,15 @@ def test_lua_script_carries_the_request_and_reports_every_percentile() -> None:
     for percent in ("50.0", "99.0", "99.9"):
         assert f"latency:percentile({percent})" in script
     assert "function response(status" in script
+    assert "function request()" not in script  # one body: wrk resends prebuilt bytes
+
+
+def test_lua_script_rotates_through_alternate_bodies() -> None:
+    script = lua_script(_request(alternates=(b'{"s3_key": "k1"}', b'{"s3_key": "k2"}')))
+    assert "function request()" in script
+    table = script[script.index("local bodies = {"):script.index("}", script.index("k2"))]
+    for key in ("samples/bills.csv", "k1", "k2"):
+        assert f'\\"{key}\\"' in table
 
 
 # the asyncio fallback's HTTP framing --------------------------------------------------
