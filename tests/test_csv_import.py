@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import csv
+import io
 
 import pytest
 from hypothesis import given, settings
@@ -13,6 +15,7 @@ from mock_server.csv_import import (
     MEMO_MAX_BYTES,
     parse_bills,
     parse_invoices,
+    records,
     sort_errors,
     summarize,
     template,
@@ -338,3 +341,16 @@ def test_any_input_ends_in_rows_or_import_failed(data: bytes) -> None:
             continue
         assert 1 <= len(rows) <= 50
         assert all(error.row >= 1 and error.column and error.message for error in errors)
+
+
+@settings(max_examples=500, deadline=None)
+@given(st.lists(st.sampled_from([",", "\n", "\r", "\r\n", " ", "\x00", "a", "é", "\u2028",
+                                 "\x0b", '"']), max_size=60).map("".join))
+def test_records_are_what_csv_reader_reads(text: str) -> None:
+    assert list(records(text)) == list(csv.reader(io.StringIO(text, newline="")))
+
+
+def test_a_cell_over_csvs_size_limit_still_goes_through_csv() -> None:
+    text = "a," + "x" * (csv.field_size_limit() + 1) + "\n"
+    with pytest.raises(csv.Error):
+        list(records(text))
