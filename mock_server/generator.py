@@ -11,6 +11,7 @@ generated bodies against every response schema of the bundle.
 from __future__ import annotations
 
 import base64
+import functools
 import math
 import random
 import re
@@ -20,8 +21,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
-
-from faker import Faker
 
 Schema = Mapping[str, Any]
 
@@ -106,10 +105,19 @@ class Generator:
 
     def __init__(self, seed: int, now: Callable[[], datetime]) -> None:
         self._rng = random.Random(seed)
-        self._faker = Faker("en_US", providers=FAKER_PROVIDERS)
-        self._faker.seed_instance(seed)
+        self._seed = seed
         self._now = now
         self._invoice_number = 1000
+
+    @functools.cached_property
+    def _faker(self) -> Any:
+        # Made on first use: importing Faker and building it is a tenth of the mock's
+        # start-up, and the domain's answers (bulk, lists, reads) never need it.
+        from faker import Faker
+
+        faker = Faker("en_US", providers=FAKER_PROVIDERS)
+        faker.seed_instance(self._seed)
+        return faker
 
     # ------------------------------------------------------------------ entry points
 
