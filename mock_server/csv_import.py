@@ -160,9 +160,10 @@ def records(text: str) -> Iterator[list[str]]:
     return iter([line.split(",") if line else [] for line in lines])
 
 
-# Remembered headers: a template's, or a few dozen columns; a hostile header of
-# thousands of columns is read every time rather than kept.
+# Remembered headers: a template's, or one of a few dozen short names; a hostile header
+# of thousands of columns or of huge names is read every time rather than kept.
 MAX_REMEMBERED_COLUMNS = 64
+MAX_REMEMBERED_HEADER_CHARS = 4096
 
 
 @functools.lru_cache(maxsize=64)
@@ -201,8 +202,9 @@ def read_table(data: bytes, columns: tuple[str, ...], required: tuple[tuple[str,
         header = next((cells for cells in reader if not _is_blank(cells)), None)
         if header is None:
             raise ImportFailed("the file is empty: it has no header row")
-        read_header = _read_header if len(header) <= MAX_REMEMBERED_COLUMNS \
-            else _read_header.__wrapped__
+        small = len(header) <= MAX_REMEMBERED_COLUMNS and \
+            sum(map(len, header)) <= MAX_REMEMBERED_HEADER_CHARS
+        read_header = _read_header if small else _read_header.__wrapped__
         present, missing, pick, width = read_header(tuple(header), columns, required)
         if missing:
             raise ImportFailed(f"missing required column(s): {', '.join(missing)}")

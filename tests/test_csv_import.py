@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from mock_server.csv_import import (
     INVOICE_COLUMNS,
     MEMO_MAX_BYTES,
+    _read_header,
     parse_bills,
     parse_invoices,
     records,
@@ -354,3 +355,13 @@ def test_a_cell_over_csvs_size_limit_still_goes_through_csv() -> None:
     text = "a," + "x" * (csv.field_size_limit() + 1) + "\n"
     with pytest.raises(csv.Error):
         list(records(text))
+
+
+def test_only_small_headers_are_remembered() -> None:
+    _read_header.cache_clear()
+    huge_names = INVOICE_HEADER + "," + ",".join("x" * 3000 for _ in range(3))
+    many_columns = INVOICE_HEADER + "," + ",".join(f"c{i}" for i in range(100))
+    for header in (INVOICE_HEADER, huge_names, many_columns):
+        rows, errors = invoices("a@x.com,2026-01-31,Work,10", header=header)
+        assert errors == [] and rows[0].unit_price == 1000
+    assert _read_header.cache_info().currsize == 1
