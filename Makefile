@@ -50,7 +50,7 @@ test: $(STAMP) ## Lint, then run the project's tests (the contract suite against
 	$(BIN)/python -m pytest
 
 contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID=...; no BASE_URL: against a fresh mock)
-	$(BIN)/python -m contract_tests \
+	$(BIN)/python -m dayzero_twin.contract_tests \
 		$(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(TOKEN),--token $(TOKEN)) \
 		$(if $(BUSINESS_ID),--business-id $(BUSINESS_ID)) \
 		$(if $(OTHER_BUSINESS_ID),--other-business-id $(OTHER_BUSINESS_ID)) \

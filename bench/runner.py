@@ -91,7 +91,10 @@ class Run:
     def bundle(self) -> None:
         """The bundled contract Prism serves, written inside this run's folder."""
         completed = subprocess.run(
-            [self.config.python, "-m", "openapi.bundle", "--out", str(self.spec.parent)],
+            [
+                self.config.python, "-m", "dayzero_twin.openapi.bundle",
+                "--out", str(self.spec.parent),
+            ],
             cwd=REPO_ROOT,
             capture_output=True,
             text=True,

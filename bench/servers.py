@@ -39,7 +39,7 @@ def mock_command(config: BenchConfig, port: int, *, prefix: tuple[str, ...] = ()
     return [
         *runner,
         "-m",
-        "mock_server",
+        "dayzero_twin.mock_server",
         "--host",
         "127.0.0.1",
         "--port",

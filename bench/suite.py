@@ -32,7 +32,7 @@ def suite_command(config: BenchConfig, base_url: str) -> list[str]:
     return [
         config.python,
         "-m",
-        "contract_tests",
+        "dayzero_twin.contract_tests",
         "--base-url",
         base_url,
         "--token",

@@ -7,14 +7,12 @@ judges the mock exactly as it judges any other implementation, over HTTP.
 from __future__ import annotations
 
 import contextlib
-import os
 import socket
 import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from pathlib import Path
 from typing import IO
 
 import httpx
@@ -37,17 +35,12 @@ def free_port() -> int:
 
 @contextlib.contextmanager
 def running_mock(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
-    """Run ``python -m mock_server`` on a free loopback port; yield its base URL."""
+    """Run ``python -m dayzero_twin.mock_server`` on a free loopback port; yield its base URL."""
     port = free_port()
-    root = Path(__file__).resolve().parent.parent
-    env = {
-        **os.environ,
-        "PYTHONPATH": os.pathsep.join(filter(None, [str(root), os.environ.get("PYTHONPATH")])),
-    }
     command = [
         sys.executable,
         "-m",
-        "mock_server",
+        "dayzero_twin.mock_server",
         "--host",
         "127.0.0.1",
         "--port",
@@ -56,7 +49,7 @@ def running_mock(extra_args: tuple[str, ...] = ()) -> Iterator[str]:
     ]
     with tempfile.TemporaryFile() as output:
         process = subprocess.Popen(
-            command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=root
+            command, stdout=output, stderr=subprocess.STDOUT
         )
         try:
             base_url = f"http://127.0.0.1:{port}"

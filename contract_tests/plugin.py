@@ -1,6 +1,6 @@
 """The pytest plugin: settings, fixtures, rule selection and failure evidence.
 
-Loaded with ``-p contract_tests.plugin`` (``python -m contract_tests`` does that). Every
+Loaded with ``-p dayzero_twin.contract_tests.plugin`` (``dayzero-contract`` does that). Every
 option also reads a ``CONTRACT_*`` environment variable, so CI can configure the suite
 without a command line.
 """
@@ -11,13 +11,12 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-
-from contract_tests import settings as settings_module
-from contract_tests.assertions import Registry
-from contract_tests.client import Api, describe_exchange
-from contract_tests.datagen import RunMarks
-from contract_tests.rules import ContractViolation
-from contract_tests.settings import Settings, env
+from dayzero_twin.contract_tests import settings as settings_module
+from dayzero_twin.contract_tests.settings import Settings, env
+from dayzero_twin.contract_tests.support.assertions import Registry
+from dayzero_twin.contract_tests.support.client import Api, describe_exchange
+from dayzero_twin.contract_tests.support.datagen import RunMarks
+from dayzero_twin.contract_tests.support.rules import ContractViolation
 
 API_KEY = pytest.StashKey[Api]()
 

@@ -65,7 +65,7 @@ def active() -> Settings:
     """The settings of the current run; a clear error when the plugin is not loaded."""
     if _active is None:
         raise RuntimeError(
-            "contract_tests runs through its plugin: use `python -m contract_tests --help` "
-            "(or pytest with `-p contract_tests.plugin --contract-base-url ...`)"
+            "the contract suite runs through its plugin: use `dayzero-contract --help` (or pytest "
+            "with `-p dayzero_twin.contract_tests.plugin --contract-base-url ...`)"
         )
     return _active

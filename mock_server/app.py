@@ -23,23 +23,20 @@ from typing import Any
 from uuid import UUID
 
 import orjson
-from fastapi import FastAPI
-from pydantic import BaseModel
-from starlette.formparsers import MultiPartException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
-
-from mock_server import gc_policy
-from mock_server.admin import admin_routes
-from mock_server.asgi import RawHeaders, RequestHeaders, set_header
-from mock_server.config import MockConfig
-from mock_server.cors import CORS
-from mock_server.dispatch import RESPONSE_STARTED_KEY, Dispatcher, Target, safe_name
-from mock_server.docs import docs_routes
-from mock_server.generator import GenContext, Generator
-from mock_server.handlers import (
+from dayzero_twin.mock_server.asgi import gc_policy
+from dayzero_twin.mock_server.asgi.cors import CORS
+from dayzero_twin.mock_server.asgi.dispatch import (
+    RESPONSE_STARTED_KEY,
+    Dispatcher,
+    Target,
+    safe_name,
+)
+from dayzero_twin.mock_server.asgi.headers import RawHeaders, RequestHeaders, set_header
+from dayzero_twin.mock_server.asgi.journal import NOTE_KEY, OPERATION_KEY, Journal, Recorder
+from dayzero_twin.mock_server.config import MockConfig
+from dayzero_twin.mock_server.endpoints.admin import admin_routes
+from dayzero_twin.mock_server.endpoints.docs import docs_routes
+from dayzero_twin.mock_server.endpoints.operations import (
     MULTIPART_SLACK_BYTES,
     RequestContext,
     Runtime,
@@ -49,9 +46,9 @@ from mock_server.handlers import (
     read_form,
     scope_base_url,
 )
-from mock_server.journal import NOTE_KEY, OPERATION_KEY, Journal, Recorder
-from mock_server.negotiation import Reply, error_reply, forced_reply
-from mock_server.scenarios import (
+from dayzero_twin.mock_server.pipeline.generator import GenContext, Generator
+from dayzero_twin.mock_server.pipeline.negotiation import Reply, error_reply, forced_reply
+from dayzero_twin.mock_server.pipeline.scenarios import (
     NO_PREFERENCES,
     ScenarioBook,
     attach_transport,
@@ -60,9 +57,13 @@ from mock_server.scenarios import (
     parse_prefer,
     sample_latency,
 )
-from mock_server.service import Forbidden, ImportFailed, MockService, ServiceError, Unauthorized
-from mock_server.spec import BUSINESS_HEADER, CompiledSpec, OperationSpec, compile_spec
-from mock_server.validation import (
+from dayzero_twin.mock_server.pipeline.spec import (
+    BUSINESS_HEADER,
+    CompiledSpec,
+    OperationSpec,
+    compile_spec,
+)
+from dayzero_twin.mock_server.pipeline.validation import (
     MISSING,
     JsonDecodeFailure,
     body_too_large_errors,
@@ -70,6 +71,20 @@ from mock_server.validation import (
     lookup,
     validation_error_body,
 )
+from dayzero_twin.mock_server.service import (
+    Forbidden,
+    ImportFailed,
+    MockService,
+    ServiceError,
+    Unauthorized,
+)
+from fastapi import FastAPI
+from pydantic import BaseModel
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONFIG_ENV = "DAYZERO_MOCK_CONFIG"
 BUSINESS_HEADER_KEY = BUSINESS_HEADER.encode("latin-1")

@@ -17,13 +17,12 @@ from typing import Any
 
 import click
 import uvicorn
+from dayzero_twin.mock_server.app import CONFIG_ENV, create_app
+from dayzero_twin.mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfig
+from dayzero_twin.mock_server.pipeline.scenarios import parse_latency
+from dayzero_twin.mock_server.service import MockService
+from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
 from uvicorn.config import LOGGING_CONFIG
-
-from mock_server.app import CONFIG_ENV, create_app
-from mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfig
-from mock_server.scenarios import parse_latency
-from mock_server.service import MockService
-from openapi.bundle import SLICE_DIR, BundleError
 
 
 class ClockParam(click.ParamType):
@@ -213,7 +212,7 @@ def main(**options: Any) -> None:
     if config.world_file is not None:
         watched.append(str(config.world_file.resolve().parent))
     uvicorn.run(
-        "mock_server.app:create_app_from_env",
+        "dayzero_twin.mock_server.app:create_app_from_env",
         factory=True,
         reload=True,
         reload_dirs=watched,

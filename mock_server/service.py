@@ -26,10 +26,11 @@ from datetime import datetime
 from typing import Any
 from uuid import UUID
 
-from mock_server import csv_import, domain
-from mock_server.clock import Clock, IdSource, format_datetime
-from mock_server.config import MockConfig
-from mock_server.errors import (
+from dayzero_twin.mock_server.config import MockConfig
+from dayzero_twin.mock_server.domain import csv_import
+from dayzero_twin.mock_server.domain import documents as domain
+from dayzero_twin.mock_server.domain.clock import Clock, IdSource, format_datetime
+from dayzero_twin.mock_server.domain.errors import (
     BadRequest,
     Forbidden,
     ImportFailed,
@@ -39,18 +40,18 @@ from mock_server.errors import (
     ServiceError,
     Unauthorized,
 )
-from mock_server.pdf import render_invoice
-from mock_server.samples import PREFIX as SAMPLES_PREFIX
-from mock_server.samples import Samples
-from mock_server.store import Page, open_store
-from mock_server.uploads import (
+from dayzero_twin.mock_server.domain.pdf import render_invoice
+from dayzero_twin.mock_server.domain.samples import PREFIX as SAMPLES_PREFIX
+from dayzero_twin.mock_server.domain.samples import Samples
+from dayzero_twin.mock_server.domain.world import Party, load_world
+from dayzero_twin.mock_server.storage.store import Page, open_store
+from dayzero_twin.mock_server.storage.uploads import (
     DEFAULT_CONTENT_TYPE,
     Presigner,
     Upload,
     derive_secret,
     make_key,
 )
-from mock_server.world import Party, load_world
 
 __all__ = [
     "BadRequest",

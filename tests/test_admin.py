@@ -7,9 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from dayzero_twin.mock_server.app import MockApp
 from fastapi.testclient import TestClient
-
-from mock_server.app import MockApp
 
 BULK_INVOICES = "/api/v1/invoices/bulk"
 
@@ -178,7 +177,7 @@ def test_cors_origin_can_be_changed_or_switched_off(mock_app: Callable[..., Mock
 def test_docs_are_offline_and_show_the_bundle(client: TestClient) -> None:
     import re
 
-    from openapi.bundle import load_bundle
+    from dayzero_twin.openapi.bundle import load_bundle
 
     assert client.get("/openapi.json").json() == load_bundle()
     for page in ("/docs", "/redoc"):

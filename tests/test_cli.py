@@ -17,9 +17,8 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
-
-from mock_server import cli
-from openapi.bundle import SLICE_DIR
+from dayzero_twin.mock_server import cli
+from dayzero_twin.openapi.bundle import SLICE_DIR
 
 ROOT = Path(__file__).resolve().parent.parent
 STARTUP_SECONDS = 40
@@ -62,7 +61,7 @@ def test_help_explains_every_option_and_its_variable() -> None:
 
 def test_every_option_comes_from_the_environment(captured: dict[str, Any], tmp_path: Path) -> None:
     world = tmp_path / "world.yaml"
-    shutil.copy(ROOT / "mock_server" / "world" / "example.yaml", world)
+    shutil.copy(ROOT / "mock_server" / "domain" / "world" / "example.yaml", world)
     env = {
         "MOCK_HOST": "127.0.0.1",
         "MOCK_PORT": "4999",
@@ -137,13 +136,14 @@ def test_reload_hands_the_config_to_a_factory(
 ) -> None:
     monkeypatch.delenv("DAYZERO_MOCK_CONFIG", raising=False)
     world = tmp_path / "world.yaml"
-    shutil.copy(ROOT / "mock_server" / "world" / "example.yaml", world)
+    shutil.copy(ROOT / "mock_server" / "domain" / "world" / "example.yaml", world)
     result = CliRunner().invoke(cli.main, ["--reload", "--seed", "3", "--world", str(world), "-q"])
     assert result.exit_code == 0, result.output
-    assert captured["app"] == "mock_server.app:create_app_from_env" and captured["factory"]
+    assert captured["app"] == "dayzero_twin.mock_server.app:create_app_from_env"
+    assert captured["factory"]
     assert captured["reload"] and str(tmp_path) in captured["reload_dirs"]
     assert str(SLICE_DIR) in captured["reload_dirs"]
-    from mock_server.app import create_app_from_env
+    from dayzero_twin.mock_server.app import create_app_from_env
 
     app = create_app_from_env()
     assert app.state.config.seed == 3 and app.state.config.world_file == world
@@ -162,7 +162,7 @@ def _free_port() -> int:
 def _start(args: list[str], env: dict[str, str] | None = None) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "mock_server", "--port", str(port), *args],
+        [sys.executable, "-m", "dayzero_twin.mock_server", "--port", str(port), *args],
         cwd=ROOT,
         env={**os.environ, **(env or {})},
         stdout=subprocess.PIPE,

@@ -7,7 +7,7 @@ import threading
 import uuid
 from datetime import UTC, datetime, timedelta, timezone
 
-from mock_server.clock import Clock, IdSource, format_datetime
+from dayzero_twin.mock_server.domain.clock import Clock, IdSource, format_datetime
 
 UUID4 = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}")
 

@@ -13,18 +13,22 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
-from contract_tests.csvfile import CsvFile
-from contract_tests.datagen import (
+from dayzero_twin.contract_tests.support.csvfile import CsvFile
+from dayzero_twin.contract_tests.support.datagen import (
     INVOICE_COLUMNS,
     RunMarks,
     hard_bill_file,
     hard_invoice_file,
     money_cell,
 )
-from contract_tests.flows import tampered
-from contract_tests.lax import coerce
-from contract_tests.oracle import cents, expected_bills, expected_invoices, line_amount
+from dayzero_twin.contract_tests.support.flows import tampered
+from dayzero_twin.contract_tests.support.lax import coerce
+from dayzero_twin.contract_tests.support.oracle import (
+    cents,
+    expected_bills,
+    expected_invoices,
+    line_amount,
+)
 
 
 @pytest.mark.parametrize(

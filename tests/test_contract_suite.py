@@ -112,7 +112,7 @@ def parse_junit(path: Path) -> tuple[list[Failure], list[str], list[str]]:
 
 
 def suite_argv(base_url: str, junit: Path, select: str | None) -> list[str]:
-    """Arguments of ``python -m contract_tests``: everything for the faithful mock, only
+    """Arguments of ``dayzero-contract``: everything for the faithful mock, only
     the ``select``-ed checks (with fewer generated examples) for a mutant."""
     argv = [
         "--base-url",
@@ -154,7 +154,7 @@ def runs() -> dict[str, SuiteRun]:
                 [
                     sys.executable,
                     "-m",
-                    "contract_tests",
+                    "dayzero_twin.contract_tests",
                     *suite_argv(f"{root_url}{PREFIX}{FAITHFUL}", junit, None),
                 ],
                 cwd=ROOT,

@@ -7,10 +7,7 @@ import csv
 import io
 
 import pytest
-from hypothesis import given, settings
-from hypothesis import strategies as st
-
-from mock_server.csv_import import (
+from dayzero_twin.mock_server.domain.csv_import import (
     INVOICE_COLUMNS,
     MEMO_MAX_BYTES,
     _read_header,
@@ -21,7 +18,9 @@ from mock_server.csv_import import (
     summarize,
     template,
 )
-from mock_server.errors import ImportFailed, RowError
+from dayzero_twin.mock_server.domain.errors import ImportFailed, RowError
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 INVOICE_HEADER = "customer_email,due_date,item_description,unit_price"
 BILL_HEADER = "vendor_name,amount"

@@ -6,9 +6,8 @@ import itertools
 from typing import Any
 
 import pytest
-
-from mock_server.csv_import import parse_bills, parse_invoices
-from mock_server.domain import (
+from dayzero_twin.mock_server.domain.csv_import import parse_bills, parse_invoices
+from dayzero_twin.mock_server.domain.documents import (
     PartyIndex,
     build_bills,
     build_invoices,
@@ -16,14 +15,14 @@ from mock_server.domain import (
     plan_bills,
     plan_invoices,
 )
-from mock_server.money import (
+from dayzero_twin.mock_server.domain.money import (
     MAX_SAFE_INTEGER,
     MoneyError,
     hundredths_to_number,
     line_amount,
     parse_hundredths,
 )
-from mock_server.world import Party
+from dayzero_twin.mock_server.domain.world import Party
 
 BUSINESS = "b5a1c6de-0000-4000-8000-000000000001"
 NOW = "2026-11-22T10:00:00Z"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import zlib
 from typing import Any
 
-from mock_server.pdf import MAX_LINES, render_invoice
+from dayzero_twin.mock_server.domain.pdf import MAX_LINES, render_invoice
 
 
 def invoice(lines: int = 2, **overrides: Any) -> dict[str, Any]:

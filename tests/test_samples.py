@@ -5,9 +5,9 @@ from __future__ import annotations
 import csv
 import io
 
-from mock_server.csv_import import parse_bills, parse_invoices
-from mock_server.errors import ImportFailed
-from mock_server.samples import Samples
+from dayzero_twin.mock_server.domain.csv_import import parse_bills, parse_invoices
+from dayzero_twin.mock_server.domain.errors import ImportFailed
+from dayzero_twin.mock_server.domain.samples import Samples
 
 
 def test_catalogue_lists_every_fixture_kind() -> None:

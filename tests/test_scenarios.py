@@ -9,11 +9,10 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from dayzero_twin.mock_server.app import MockApp
+from dayzero_twin.mock_server.pipeline.scenarios import parse_latency, parse_prefer
+from dayzero_twin.openapi.bundle import iter_operations, load_bundle
 from fastapi.testclient import TestClient
-
-from mock_server.app import MockApp
-from mock_server.scenarios import parse_latency, parse_prefer
-from openapi.bundle import iter_operations, load_bundle
 
 OPERATIONS = [
     (method.upper(), path, status)

@@ -14,9 +14,8 @@ from uuid import UUID
 
 import jsonschema
 import pytest
-
-from mock_server.config import MockConfig
-from mock_server.service import (
+from dayzero_twin.mock_server.config import MockConfig
+from dayzero_twin.mock_server.service import (
     BadRequest,
     Forbidden,
     ImportFailed,
@@ -25,7 +24,7 @@ from mock_server.service import (
     PayloadTooLarge,
     Unauthorized,
 )
-from openapi.bundle import dereference, load_bundle
+from dayzero_twin.openapi.bundle import dereference, load_bundle
 
 A = UUID("b5a1c6de-0000-4000-8000-000000000001")
 B = UUID("b5a1c6de-0000-4000-8000-000000000002")

@@ -11,10 +11,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
-from mock_server.store import MemoryStore, SqliteStore, Store
-from mock_server.uploads import Upload
-from mock_server.world import Party
+from dayzero_twin.mock_server.domain.world import Party
+from dayzero_twin.mock_server.storage.store import MemoryStore, SqliteStore, Store
+from dayzero_twin.mock_server.storage.uploads import Upload
 
 A = "b5a1c6de-0000-4000-8000-000000000001"
 B = "b5a1c6de-0000-4000-8000-000000000002"
@@ -194,7 +193,7 @@ def test_sqlite_commit_survives_sigkill(tmp_path: Path) -> None:
         import os, signal, sys
         sys.path.insert(0, {str(ROOT)!r})
         from pathlib import Path
-        from mock_server.store import SqliteStore
+        from dayzero_twin.mock_server.storage.store import SqliteStore
         store = SqliteStore(Path({str(tmp_path)!r}))
         store.commit("invoices", {A!r}, [{{"id": f"k-{{i}}"}} for i in range(500)], [], 500, 9)
         os.kill(os.getpid(), signal.SIGKILL)

@@ -7,9 +7,14 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
-
-from mock_server.errors import Forbidden
-from mock_server.uploads import BlobDir, Presigner, derive_secret, make_key, safe_name
+from dayzero_twin.mock_server.domain.errors import Forbidden
+from dayzero_twin.mock_server.storage.uploads import (
+    BlobDir,
+    Presigner,
+    derive_secret,
+    make_key,
+    safe_name,
+)
 
 BUSINESS = "b5a1c6de-0000-4000-8000-000000000001"
 UPLOAD_ID = "5d0b4b0a-5ae1-4c00-bd1b-4d7c674064d6"

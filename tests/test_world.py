@@ -9,8 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
-
-from mock_server.world import (
+from dayzero_twin.mock_server.domain.world import (
     DEFAULT_WORLD_FILE,
     customer_id_for,
     load_world,
@@ -18,7 +17,7 @@ from mock_server.world import (
     vendor_id_for,
 )
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "mock_server" / "world" / "example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "mock_server/domain/world/example.yaml"
 NORTHWIND = "b5a1c6de-0000-4000-8000-000000000001"
 BAKERY = "b5a1c6de-0000-4000-8000-000000000002"
 

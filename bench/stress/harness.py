@@ -77,7 +77,8 @@ class MockProcess:
         return self._process.pid
 
     def command(self, port: int) -> list[str]:
-        argv = [sys.executable, "-m", "mock_server", "--host", "127.0.0.1", "--port", str(port)]
+        argv = [sys.executable, "-m", "dayzero_twin.mock_server"]
+        argv += ["--host", "127.0.0.1", "--port", str(port)]
         if self.data_dir is not None:
             argv += ["--data-dir", str(self.data_dir)]
         if self.seed is not None:

@@ -1,9 +1,9 @@
 """``python -m tests.mutants.runner WORKERS``: run many suite invocations cheaply, by fork.
 
-Starting ``python -m contract_tests`` costs about two CPU-seconds of imports (pytest,
+Starting ``python -m dayzero_twin.contract_tests`` costs about two CPU-seconds of imports (pytest,
 schemathesis, Hypothesis, Faker) before any check runs; forty mutants would pay that
 forty times. This runner pays it once, then forks one child per job, and each child runs
-exactly what ``python -m contract_tests`` runs (``contract_tests.__main__.main``) with the
+exactly what ``dayzero-contract`` runs (``dayzero_twin.contract_tests.cli.main``) with the
 job's arguments: a separate process per run, as before, only without the start-up.
 
 Protocol: one JSON job per stdin line, ``{"name", "argv", "log"}``; after stdin closes,
@@ -19,15 +19,14 @@ import sys
 import traceback
 from typing import Any
 
-import contract_tests.__main__ as cli
-from contract_tests import datagen, fuzzing
+import dayzero_twin.contract_tests.__main__ as cli
+from dayzero_twin.contract_tests.support import datagen, fuzzing
 
 
 def warm() -> None:
     """Import and build, before forking, what every child would otherwise redo."""
+    import dayzero_twin.contract_tests.plugin  # noqa: F401 - imported for its side effect: loaded once
     import schemathesis  # noqa: F401
-
-    import contract_tests.plugin  # noqa: F401 - imported for its side effect: loaded once
 
     fuzzing.contract_document()
     datagen.faker_for(0)

@@ -1,0 +1,3 @@
+"""ASGI plumbing: header helpers, CORS, dispatch, the request journal and the GC policy.
+
+Nothing here knows an operation of the contract; it moves bytes and records them."""

@@ -1,0 +1,269 @@
+"""The request journal and the one-line-per-request log.
+
+Both come from one pure ASGI layer wrapped around the whole app, so they see every
+answer, the 404s, the CORS preflights and the catch-all 500 included. The journal is a
+bounded ring buffer. Recording happens on every request while reading is rare, so an
+entry keeps references (the raw header lists, the body chunks up to a cap) and builds
+its JSON view only when someone reads ``/__mock/journal``: nothing is decoded, copied or
+formatted on the request path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import logging
+import time
+from collections import deque
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+import orjson
+from dayzero_twin.mock_server.asgi.headers import RawHeaders
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("dayzero.mock")
+
+BODY_CAPTURE_BYTES = 16 * 1024
+# Reading the journal or the docs must not push real requests out of the journal.
+UNJOURNALED_PREFIXES = (
+    "/__mock/journal",
+    "/__mock/health",
+    "/__mock/assets",
+    "/docs",
+    "/redoc",
+    "/openapi.json",
+    "/favicon",
+)
+NOTE_KEY = "dayzero.note"
+OPERATION_KEY = "dayzero.operation"
+INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
+REQUEST_ID_HEADER = b"x-request-id"
+
+
+class Capture:
+    """The first ``BODY_CAPTURE_BYTES`` of a body as the chunks that carried them.
+
+    A chunk that fits is kept by reference (no copy); only the chunk that crosses the
+    cap is sliced, so a 10 MiB upload costs one 16 KiB copy and a small body none.
+    """
+
+    __slots__ = ("chunks", "size", "truncated")
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+        self.size = 0
+        self.truncated = False
+
+    def add(self, chunk: bytes) -> None:
+        if not chunk:
+            return
+        room = BODY_CAPTURE_BYTES - self.size
+        if len(chunk) > room:
+            self.truncated = True
+            chunk = chunk[:room]
+            if not chunk:
+                return
+        self.chunks.append(chunk)
+        self.size += len(chunk)
+
+    def data(self) -> bytes:
+        return b"".join(self.chunks)
+
+
+class Entry:
+    """One journaled request and its response, kept raw until it is read."""
+
+    __slots__ = (
+        "at",
+        "duration_ms",
+        "id",
+        "method",
+        "note",
+        "operation_id",
+        "path",
+        "query",
+        "request_body",
+        "request_headers",
+        "response_body",
+        "response_headers",
+        "status",
+    )
+
+    def __init__(self, entry_id: int, at: datetime, method: str, path: str, query: bytes) -> None:
+        self.id = entry_id
+        self.at = at
+        self.method = method
+        self.path = path
+        self.query = query
+        self.operation_id: str | None = None
+        self.status = 0
+        self.duration_ms = 0.0
+        self.note: str | None = None
+        self.request_headers: RawHeaders = []
+        self.request_body = Capture()
+        self.response_headers: RawHeaders = []
+        self.response_body = Capture()
+
+    @property
+    def business_id(self) -> str | None:
+        # The header as the journal view shows it: with duplicates, the last one.
+        return _headers(self.request_headers).get("x-business-id")
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "id": self.id,
+            "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "method": self.method,
+            "path": self.path,
+            "query": self.query.decode("latin-1"),
+            "business_id": self.business_id,
+            "operation_id": self.operation_id,
+            "status": self.status,
+            "duration_ms": round(self.duration_ms, 3),
+            "note": self.note,
+            "request": _body_view(self.request_headers, self.request_body),
+            "response": _body_view(self.response_headers, self.response_body),
+        }
+
+
+def _headers(raw: RawHeaders) -> dict[str, str]:
+    return {k.decode("latin-1"): v.decode("latin-1") for k, v in raw}
+
+
+def _body_view(raw_headers: RawHeaders, capture: Capture) -> dict[str, Any]:
+    headers = _headers(raw_headers)
+    view: dict[str, Any] = {"headers": headers, "truncated": capture.truncated}
+    body = capture.data()
+    if not body:
+        view["body"] = None
+        return view
+    if not capture.truncated and "json" in headers.get("content-type", ""):
+        try:
+            view["body"] = orjson.loads(body)
+            return view
+        except orjson.JSONDecodeError:
+            pass
+    view["body"] = body.decode("utf-8", errors="replace")
+    return view
+
+
+class Journal:
+    """The last ``size`` requests, newest last.
+
+    Only the event loop touches it (the recorder, and the admin API's async handlers),
+    and each operation is one C-level deque call, so it needs no lock.
+    """
+
+    def __init__(self, size: int) -> None:
+        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+        self._ids = itertools.count(1)
+        self._last_id = 0
+
+    def next_id(self) -> int:
+        self._last_id = next(self._ids)
+        return self._last_id
+
+    @property
+    def last_id(self) -> int:
+        """The id of the latest request seen (journaled or not); 0 before the first."""
+        return self._last_id
+
+    def add(self, entry: Entry) -> None:
+        self._entries.append(entry)
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def query(self, business_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
+        """Newest first, optionally only one business's requests."""
+        entries = list(self._entries)
+        selected = [
+            e for e in reversed(entries) if business_id is None or e.business_id == business_id
+        ]
+        return [entry.as_dict() for entry in selected[: max(limit, 0)]]
+
+
+class Recorder:
+    """Pure ASGI: request id header, log line, journal entry, last-resort 500."""
+
+    def __init__(
+        self, app: ASGIApp, journal: Journal, log_requests: bool, clock: Callable[[], datetime]
+    ) -> None:
+        self.app = app
+        self.journal = journal
+        self.log_requests = log_requests
+        self.clock = clock
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = time.perf_counter()
+        path: str = scope["path"]
+        record = not path.startswith(UNJOURNALED_PREFIXES)
+        entry = Entry(
+            self.journal.next_id(),
+            self.clock(),
+            scope["method"],
+            path,
+            scope.get("query_string", b""),
+        )
+        request_id = str(entry.id).encode()
+        response_started = False
+        request_body, response_body = entry.request_body, entry.response_body
+
+        async def receive_recorded() -> Message:
+            message = await receive()
+            if message["type"] == "http.request":
+                request_body.add(message.get("body", b""))
+            return message
+
+        async def send_recorded(message: Message) -> None:
+            nonlocal response_started
+            kind = message["type"]
+            if kind == "http.response.start":
+                response_started = True
+                entry.status = message["status"]
+                # A copy: the sender may reuse its header list for another response.
+                headers = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
+                message["headers"] = entry.response_headers = headers
+            elif record and kind == "http.response.body":
+                response_body.add(message.get("body", b""))
+            await send(message)
+
+        try:
+            await self.app(scope, receive_recorded if record else receive, send_recorded)
+        except Exception:
+            logger.exception("unhandled error in %s %s", entry.method, path)
+            entry.status = 500
+            if not response_started:
+                await _send_internal_error(send, request_id)
+        finally:
+            entry.duration_ms = (time.perf_counter() - started) * 1000
+            entry.note = scope.get(NOTE_KEY)
+            entry.operation_id = scope.get(OPERATION_KEY)
+            if self.log_requests:
+                status = entry.status or "---"
+                note = f" ({entry.note})" if entry.note else ""
+                logger.info(
+                    "%s %s %s %.1fms%s", entry.method, path, status, entry.duration_ms, note
+                )
+            if record:
+                entry.request_headers = scope.get("headers", [])
+                self.journal.add(entry)
+
+
+async def _send_internal_error(send: Send, request_id: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": 500,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(INTERNAL_ERROR)).encode()),
+                (REQUEST_ID_HEADER, request_id),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": INTERNAL_ERROR})

@@ -1,0 +1,1 @@
+"""The ASGI endpoints: documented operations, the admin API and the offline docs."""

@@ -1,0 +1,195 @@
+"""``/__mock/…``: the mock's own API, outside the contract and outside the slices.
+
+Health, reset, the world (tokens, businesses, seeded customers and vendors), the request
+journal, the sample catalogue, armed scenarios, and the two URLs the domain hands out in
+responses: the presigned PUT target and the invoice PDF. None of these need a token: the
+PUT URL carries its own signature and the PDF link is meant to open in a browser.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+import orjson
+from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
+from dayzero_twin.mock_server.endpoints.operations import Runtime, in_thread
+from dayzero_twin.mock_server.pipeline.negotiation import error_reply
+from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.service import ServiceError
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
+PREFIX = "/__mock"
+
+
+def json_response(
+    payload: Any, status: int = 200, headers: dict[str, str] | None = None
+) -> Response:
+    return Response(orjson.dumps(payload), status, headers, media_type="application/json")
+
+
+def service_error_response(error: ServiceError) -> Response:
+    reply = error_reply(error.status_code, error.message)
+    return json_response(reply.payload, reply.status, reply.headers)
+
+
+def _optional_uuid(text: str | None) -> UUID | None:
+    if not text:
+        return None
+    try:
+        return UUID(text)
+    except ValueError:
+        return None
+
+
+def admin_routes(runtime: Runtime) -> list[BaseRoute]:
+    """The routes of the admin API, bound to one runtime."""
+    service = runtime.service
+
+    async def health(request: Request) -> Response:
+        return json_response(
+            {
+                "status": "ok",
+                "now": service.now().isoformat().replace("+00:00", "Z"),
+                "operations": len(runtime.spec.operations),
+                "seed": runtime.config.seed,
+            }
+        )
+
+    async def reset(request: Request) -> Response:
+        raw = request.query_params.get("business_id")
+        business = _optional_uuid(raw)
+        if raw and business is None:
+            return json_response({"detail": "business_id must be a UUID"}, 400)
+        await in_thread(service.reset, business)
+        if business is None:
+            runtime.scenarios.clear()
+        return json_response({"reset": str(business) if business else "all"})
+
+    async def world(request: Request) -> Response:
+        return json_response(service.world())
+
+    async def journal(request: Request) -> Response:
+        raw_limit = request.query_params.get("limit", "50")
+        if not raw_limit.isdigit():
+            return json_response({"detail": "limit must be a non-negative integer"}, 400)
+        entries = runtime.journal.query(
+            business_id=request.query_params.get("business_id"),
+            limit=min(int(raw_limit), runtime.config.journal_size),
+        )
+        return json_response({"items": entries, "count": len(entries)})
+
+    async def samples(request: Request) -> Response:
+        return json_response({"items": service.samples()})
+
+    async def list_scenarios(request: Request) -> Response:
+        return json_response({"items": runtime.scenarios.listing()})
+
+    async def arm_scenario(request: Request) -> Response:
+        try:
+            data = orjson.loads(await request.body())
+            scenario = _scenario(runtime, data)
+            runtime.scenarios.arm(scenario)
+        except (orjson.JSONDecodeError, ScenarioError, TypeError, ValueError) as error:
+            return json_response({"detail": str(error) or "invalid scenario"}, 400)
+        return json_response(scenario.as_dict(), 201)
+
+    async def clear_scenarios(request: Request) -> Response:
+        runtime.scenarios.clear()
+        return Response(status_code=204)
+
+    async def presigned_put(request: Request) -> Response:
+        request.scope[OPERATION_KEY] = "presigned_put"
+        service.tick()
+        limit = service.max_upload_bytes
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            # Not read at all; one byte over the limit lets the service order 403 before 413.
+            data = bytes(limit + 1)
+        else:
+            data = await _read_at_most(request, limit + 1)
+        try:
+            result = await in_thread(
+                service.put_presigned,
+                request.path_params["rest"],
+                dict(request.query_params),
+                data,
+                request.headers.get("content-type"),
+            )
+        except ServiceError as error:
+            return service_error_response(error)
+        return json_response(result)
+
+    async def invoice_pdf(request: Request) -> Response:
+        request.scope[OPERATION_KEY] = "invoice_pdf"
+        service.tick()
+        business = _optional_uuid(request.path_params["business_id"])
+        if business is None:
+            return json_response({"detail": "Invoice not found"}, 404)
+        invoice_id = request.path_params["invoice_id"]
+        try:
+            pdf = await in_thread(service.invoice_pdf, business, invoice_id)
+        except ServiceError as error:
+            return service_error_response(error)
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"content-disposition": f'inline; filename="invoice-{invoice_id}.pdf"'},
+        )
+
+    return [
+        Route(f"{PREFIX}/health", health, methods=["GET"]),
+        Route(f"{PREFIX}/reset", reset, methods=["POST"]),
+        Route(f"{PREFIX}/world", world, methods=["GET"]),
+        Route(f"{PREFIX}/journal", journal, methods=["GET"]),
+        Route(f"{PREFIX}/samples", samples, methods=["GET"]),
+        Route(f"{PREFIX}/scenarios", list_scenarios, methods=["GET"]),
+        Route(f"{PREFIX}/scenarios", arm_scenario, methods=["POST"]),
+        Route(f"{PREFIX}/scenarios", clear_scenarios, methods=["DELETE"]),
+        Route(f"{PREFIX}/uploads/{{rest:path}}", presigned_put, methods=["PUT"]),
+        Route(
+            f"{PREFIX}/invoices/{{business_id}}/{{invoice_id}}.pdf", invoice_pdf, methods=["GET"]
+        ),
+    ]
+
+
+async def _read_at_most(request: Request, limit: int) -> bytes:
+    """The body, or its first ``limit`` bytes: a client cannot make the mock hold more."""
+    buffer = bytearray()
+    async for chunk in request.stream():
+        buffer.extend(chunk[: limit - len(buffer)])
+        if len(buffer) >= limit:
+            break
+    return bytes(buffer)
+
+
+def _scenario(runtime: Runtime, data: Any) -> Scenario:
+    if not isinstance(data, dict):
+        raise ScenarioError("body must be a JSON object")
+    operation_id = data.get("operation_id")
+    if operation_id is None and "method" in data and "path" in data:
+        found = runtime.spec.find(str(data["method"]), str(data["path"]))
+        operation_id = found.operation_id if found else None
+    known = {op.operation_id for op in runtime.spec.operations}
+    if operation_id not in known:
+        raise ScenarioError(
+            "operation_id (or method and path) must name an operation: " + ", ".join(sorted(known))
+        )
+
+    def number(key: str) -> int | None:
+        value = data.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise ScenarioError(f"{key} must be an integer")
+        return value
+
+    return Scenario(
+        operation_id=operation_id,
+        remaining=1 if number("count") is None else number("count"),
+        code=number("code"),
+        fault=data.get("fault"),
+        delay_ms=number("delay_ms"),
+    )

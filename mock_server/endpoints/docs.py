@@ -1,0 +1,72 @@
+"""Offline Swagger UI (``/docs``) and ReDoc (``/redoc``) over the bundle itself.
+
+``/openapi.json`` is the bundle exactly as ``openapi.bundle`` merged it, not a schema
+FastAPI generated from routes. The pages load their JavaScript and CSS from the files the
+``fastapi-offline`` package ships (MIT; Swagger UI is Apache-2.0, ReDoc MIT), served
+under ``/__mock/assets``, so the docs work without network access. They read a copy of
+the bundle whose first server is this mock, so "Try it out" calls the mock rather than
+production.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import fastapi_offline
+import orjson
+from dayzero_twin.mock_server.endpoints.operations import request_base_url
+from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
+from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import BaseRoute, Mount, Route
+from starlette.staticfiles import StaticFiles
+
+ASSET_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
+ASSETS = "/__mock/assets"
+DOCS_SPEC = "/__mock/docs/openapi.json"
+
+
+def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRoute]:
+    """Routes for the bundle and the two documentation pages."""
+    title = spec.document.get("info", {}).get("title", "API")
+
+    async def openapi_json(request: Request) -> Response:
+        return Response(spec.openapi_json, media_type="application/json")
+
+    async def docs_openapi_json(request: Request) -> Response:
+        base = public_base_url or request_base_url(request)
+        servers = [s for s in spec.document.get("servers", []) if s.get("url") != base]
+        document = {
+            **spec.document,
+            "servers": [{"url": base, "description": "This mock"}, *servers],
+        }
+        return Response(orjson.dumps(document), media_type="application/json")
+
+    async def swagger(request: Request) -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=DOCS_SPEC,
+            title=f"{title} - Swagger UI (offline mock)",
+            swagger_js_url=f"{ASSETS}/swagger-ui-bundle.js",
+            swagger_css_url=f"{ASSETS}/swagger-ui.css",
+            swagger_favicon_url=f"{ASSETS}/favicon.png",
+            # The default validator badge would call validator.swagger.io.
+            swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
+        )
+
+    async def redoc(request: Request) -> HTMLResponse:
+        return get_redoc_html(
+            openapi_url=DOCS_SPEC,
+            title=f"{title} - ReDoc (offline mock)",
+            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+            redoc_favicon_url=f"{ASSETS}/favicon.png",
+            with_google_fonts=False,
+        )
+
+    return [
+        Route("/openapi.json", openapi_json, methods=["GET"]),
+        Route(DOCS_SPEC, docs_openapi_json, methods=["GET"]),
+        Route("/docs", swagger, methods=["GET"]),
+        Route("/redoc", redoc, methods=["GET"]),
+        Mount(ASSETS, app=StaticFiles(directory=ASSET_DIR), name="assets"),
+    ]
