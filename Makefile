@@ -58,8 +58,14 @@ contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID
 		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
 		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML))
 
-lint: $(STAMP) ## ruff, openapi-spec-validator and Redocly CLI over the bundled contract
+TYPECHECK := build/typecheck/dayzero_twin
+PACKAGE_DIRS := openapi mock_server contract_tests docs
+
+lint: $(STAMP) ## ruff, import layers, mypy, openapi-spec-validator and Redocly CLI
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	@mkdir -p $(TYPECHECK) && for d in $(PACKAGE_DIRS); do ln -sfn ../../../$$d $(TYPECHECK)/$$d; done
+	$(BIN)/mypy -p dayzero_twin
 	$(BIN)/dayzero-openapi --out build
 	$(BIN)/python -m openapi_spec_validator build/openapi.json
 	npx --yes @redocly/cli@2.77.0 lint build/openapi.yaml
