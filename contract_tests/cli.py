@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,

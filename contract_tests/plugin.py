@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+
 from dayzero_twin.contract_tests import settings as settings_module
 from dayzero_twin.contract_tests.settings import Settings, env
 from dayzero_twin.contract_tests.support.assertions import Registry

@@ -23,6 +23,14 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from fastapi import FastAPI
+from pydantic import BaseModel
+from starlette.formparsers import MultiPartException
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.cors import CORS
 from dayzero_twin.mock_server.asgi.dispatch import (
@@ -78,13 +86,6 @@ from dayzero_twin.mock_server.service import (
     ServiceError,
     Unauthorized,
 )
-from fastapi import FastAPI
-from pydantic import BaseModel
-from starlette.formparsers import MultiPartException
-from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
-from starlette.routing import Route
-from starlette.types import ASGIApp, Receive, Scope, Send
 
 CONFIG_ENV = "DAYZERO_MOCK_CONFIG"
 BUSINESS_HEADER_KEY = BUSINESS_HEADER.encode("latin-1")

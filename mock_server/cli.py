@@ -17,12 +17,13 @@ from typing import Any
 
 import click
 import uvicorn
+from uvicorn.config import LOGGING_CONFIG
+
 from dayzero_twin.mock_server.app import CONFIG_ENV, create_app
 from dayzero_twin.mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfig
 from dayzero_twin.mock_server.pipeline.scenarios import parse_latency
 from dayzero_twin.mock_server.service import MockService
 from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
-from uvicorn.config import LOGGING_CONFIG
 
 
 class ClockParam(click.ParamType):

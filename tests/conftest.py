@@ -27,11 +27,12 @@ import httpx
 import jsonschema
 import pytest
 import uvicorn
+from fastapi.testclient import TestClient
+
 from dayzero_twin.mock_server.app import MockApp, create_app
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.service import MockService
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
-from fastapi.testclient import TestClient
 
 TEST_SEED = 7
 TEST_CLOCK = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)

@@ -7,8 +7,9 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
-from dayzero_twin.mock_server.app import MockApp
 from fastapi.testclient import TestClient
+
+from dayzero_twin.mock_server.app import MockApp
 
 BULK_INVOICES = "/api/v1/invoices/bulk"
 

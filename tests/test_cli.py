@@ -17,6 +17,7 @@ import httpx
 import pytest
 import yaml
 from click.testing import CliRunner
+
 from dayzero_twin.mock_server import cli
 from dayzero_twin.openapi.bundle import SLICE_DIR
 

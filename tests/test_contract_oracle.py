@@ -13,6 +13,7 @@ from decimal import Decimal
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import (
     INVOICE_COLUMNS,

@@ -7,6 +7,9 @@ import csv
 import io
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dayzero_twin.mock_server.domain.csv_import import (
     INVOICE_COLUMNS,
     MEMO_MAX_BYTES,
@@ -19,8 +22,6 @@ from dayzero_twin.mock_server.domain.csv_import import (
     template,
 )
 from dayzero_twin.mock_server.domain.errors import ImportFailed, RowError
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 INVOICE_HEADER = "customer_email,due_date,item_description,unit_price"
 BILL_HEADER = "vendor_name,amount"

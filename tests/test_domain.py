@@ -6,6 +6,7 @@ import itertools
 from typing import Any
 
 import pytest
+
 from dayzero_twin.mock_server.domain.csv_import import parse_bills, parse_invoices
 from dayzero_twin.mock_server.domain.documents import (
     PartyIndex,

@@ -12,11 +12,11 @@ from typing import Any
 import jsonschema
 import pytest
 import yaml
+from fastapi.testclient import TestClient
+
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.pipeline.generator import Filler, GenContext, Generator
 from dayzero_twin.openapi.bundle import SLICE_DIR, dereference, iter_operations, load_bundle
-from fastapi.testclient import TestClient
-
 from tests.conftest import FORMATS, TEST_CLOCK
 
 SEEDS = range(25)

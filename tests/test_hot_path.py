@@ -16,6 +16,11 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import ClientDisconnect, Request
+from starlette.routing import Match
+from starlette.types import Message, Receive, Scope, Send
+
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.cors import CORS
@@ -23,10 +28,6 @@ from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
 from dayzero_twin.mock_server.asgi.journal import BODY_CAPTURE_BYTES, Journal, Recorder
 from dayzero_twin.mock_server.endpoints import operations as handlers
 from dayzero_twin.mock_server.endpoints.operations import Offloader, read_capped, scope_base_url
-from starlette.middleware.cors import CORSMiddleware
-from starlette.requests import ClientDisconnect, Request
-from starlette.routing import Match
-from starlette.types import Message, Receive, Scope, Send
 
 ID = "4f0c1b2e-0000-4000-8000-000000000001"
 

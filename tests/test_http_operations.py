@@ -12,8 +12,9 @@ from typing import Any
 
 import httpx
 import pytest
-from dayzero_twin.mock_server.app import MockApp
 from fastapi.testclient import TestClient
+
+from dayzero_twin.mock_server.app import MockApp
 
 BULK = {"invoices": "/api/v1/invoices/bulk", "bills": "/api/v1/bills/bulk"}
 FLAG = {"invoices": "finalize", "bills": "approve"}

@@ -15,9 +15,9 @@ from typing import Any
 
 import pytest
 import yaml
-from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError, iter_operations, load_bundle
 from openapi_spec_validator import validate
 
+from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError, iter_operations, load_bundle
 from tests.reference_pages import DocumentedField, ReferencePage, reference_pages
 
 # Where the slices knowingly say more than the pages, and why.

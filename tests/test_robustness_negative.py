@@ -13,10 +13,10 @@ from typing import Any
 import httpx
 import pytest
 import schemathesis
-from dayzero_twin.openapi.bundle import iter_operations, load_bundle
 
 from bench.stress.harness import MockProcess
 from bench.stress.negative import PASSES, fuzz_operation
+from dayzero_twin.openapi.bundle import iter_operations, load_bundle
 
 MAX_EXAMPLES = 12  # per operation and pass; the stress script runs hundreds
 TIMEOUT = 10.0

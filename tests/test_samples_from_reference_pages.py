@@ -23,8 +23,8 @@ from typing import Any
 
 import httpx
 import pytest
-from dayzero_twin.mock_server.domain.samples import Samples
 
+from dayzero_twin.mock_server.domain.samples import Samples
 from tests.conftest import TEST_SEED
 
 REFERENCE_DIR = Path(__file__).resolve().parent.parent / "docs" / "reference"

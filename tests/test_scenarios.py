@@ -9,10 +9,11 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
+from fastapi.testclient import TestClient
+
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.pipeline.scenarios import parse_latency, parse_prefer
 from dayzero_twin.openapi.bundle import iter_operations, load_bundle
-from fastapi.testclient import TestClient
 
 OPERATIONS = [
     (method.upper(), path, status)

@@ -14,6 +14,7 @@ from uuid import UUID
 
 import jsonschema
 import pytest
+
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.service import (
     BadRequest,

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from dayzero_twin.mock_server.domain.world import Party
 from dayzero_twin.mock_server.storage.store import MemoryStore, SqliteStore, Store
 from dayzero_twin.mock_server.storage.uploads import Upload

@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
 
 import pytest
+
 from dayzero_twin.mock_server.domain.errors import Forbidden
 from dayzero_twin.mock_server.storage.uploads import (
     BlobDir,

@@ -14,12 +14,12 @@ from typing import Annotated, Any
 from uuid import UUID
 
 import pytest
-from dayzero_twin.mock_server.app import create_app
 from fastapi import Depends, FastAPI, File, Header, Query, UploadFile
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from fastapi.testclient import TestClient
 from pydantic import BaseModel, Field
 
+from dayzero_twin.mock_server.app import create_app
 from tests.conftest import mock_config
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 import yaml
+
 from dayzero_twin.mock_server.domain.world import (
     DEFAULT_WORLD_FILE,
     customer_id_for,

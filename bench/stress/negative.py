@@ -25,13 +25,13 @@ from typing import Any
 
 import requests
 import schemathesis
-from dayzero_twin.openapi.bundle import load_bundle
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import seed as hypothesis_seed
 from hypothesis.errors import Unsatisfiable
 from schemathesis import GenerationMode
 
 from bench.stress.harness import BUSINESS_A, DEFAULT_TOKEN, MockProcess
+from dayzero_twin.openapi.bundle import load_bundle
 
 PASSES: tuple[tuple[str, bool, bool], ...] = (
     # label, send a valid token, pin x-business-id to a real business

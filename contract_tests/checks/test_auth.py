@@ -13,6 +13,7 @@ from collections.abc import Callable
 
 import httpx
 import pytest
+
 from dayzero_twin.contract_tests.support.assertions import (
     expect_error_body,
     expect_status,

@@ -10,6 +10,9 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
 from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
@@ -34,8 +37,6 @@ from dayzero_twin.contract_tests.support.flows import (
 )
 from dayzero_twin.contract_tests.support.oracle import Party
 from dayzero_twin.contract_tests.support.rules import require, rule
-from hypothesis import given
-from hypothesis import strategies as st
 
 FLAGS = {"flag absent": None, "flag false": False, "flag true": True}
 INVOICE_RULES = ("CONTRACT §3.1", "CONTRACT §4")

@@ -10,6 +10,7 @@ import uuid
 from typing import Any
 
 import pytest
+
 from dayzero_twin.contract_tests.support.assertions import (
     expect_error_body,
     expect_list_page,

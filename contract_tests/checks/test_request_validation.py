@@ -11,6 +11,7 @@ import json
 from typing import Any
 
 import pytest
+
 from dayzero_twin.contract_tests.checks.test_auth import unknown_key
 from dayzero_twin.contract_tests.support.assertions import expect_validation_error
 from dayzero_twin.contract_tests.support.client import API, KINDS, Api

@@ -10,6 +10,7 @@ content type and validates against its schema (formats included), no input cause
 from __future__ import annotations
 
 import pytest
+
 from dayzero_twin.contract_tests.settings import active
 from dayzero_twin.contract_tests.support.client import KINDS, Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file

@@ -12,6 +12,7 @@ from typing import Any
 
 import hypothesis
 import pytest
+
 from dayzero_twin.contract_tests.settings import Settings, active
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,

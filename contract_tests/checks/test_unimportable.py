@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Sequence
 
 import pytest
+
 from dayzero_twin.contract_tests.checks.test_auth import unknown_key
 from dayzero_twin.contract_tests.support.assertions import Cell, expect_import_failed
 from dayzero_twin.contract_tests.support.client import KINDS, Api

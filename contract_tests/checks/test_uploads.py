@@ -14,6 +14,7 @@ from urllib.parse import urlsplit
 
 import httpx
 import pytest
+
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,

@@ -15,6 +15,7 @@ from decimal import Decimal
 from typing import Any
 
 import httpx
+
 from dayzero_twin.contract_tests.support.client import body_of
 from dayzero_twin.contract_tests.support.oracle import ExpectedBill, ExpectedInvoice
 from dayzero_twin.contract_tests.support.rules import excerpt, require

@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 import httpx
+
 from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.rules import require
 

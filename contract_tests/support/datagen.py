@@ -19,9 +19,10 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from faker import Faker
 from hypothesis import strategies as st
+
+from dayzero_twin.contract_tests.support.csvfile import CsvFile
 
 INVOICE_COLUMNS = (
     "invoice_ref",

@@ -10,6 +10,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import httpx
 import hypothesis
+
 from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,

@@ -31,14 +31,15 @@ from collections.abc import Callable, Collection
 from typing import Any
 
 import schemathesis
-from dayzero_twin.contract_tests.settings import Settings
-from dayzero_twin.contract_tests.support.lax import request_is_acceptable
-from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 from schemathesis.checks import not_a_server_error
 from schemathesis.core import NotSet
 from schemathesis.core.failures import AcceptedNegativeData
 from schemathesis.openapi.checks import UndefinedStatusCode
 from schemathesis.specs.openapi import checks as builtin
+
+from dayzero_twin.contract_tests.settings import Settings
+from dayzero_twin.contract_tests.support.lax import request_is_acceptable
+from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
 BULK_OPERATIONS = (
     "create_bulk_invoices_api_v1_invoices_bulk_post",

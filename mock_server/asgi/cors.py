@@ -9,9 +9,10 @@ request with an Origin (preflights included) to Starlette.
 
 from __future__ import annotations
 
-from dayzero_twin.mock_server.asgi.headers import first_header, set_header
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
+
+from dayzero_twin.mock_server.asgi.headers import first_header, set_header
 
 VARY = b"vary"
 

@@ -19,8 +19,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from dayzero_twin.mock_server.asgi.headers import RawHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from dayzero_twin.mock_server.asgi.headers import RawHeaders
 
 logger = logging.getLogger("dayzero.mock")
 

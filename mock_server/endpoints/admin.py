@@ -12,14 +12,15 @@ from typing import Any
 from uuid import UUID
 
 import orjson
+from starlette.requests import Request
+from starlette.responses import Response
+from starlette.routing import BaseRoute, Route
+
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
 from dayzero_twin.mock_server.endpoints.operations import Runtime, in_thread
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
 from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
 from dayzero_twin.mock_server.service import ServiceError
-from starlette.requests import Request
-from starlette.responses import Response
-from starlette.routing import BaseRoute, Route
 
 PREFIX = "/__mock"
 

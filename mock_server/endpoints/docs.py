@@ -14,13 +14,14 @@ from pathlib import Path
 
 import fastapi_offline
 import orjson
-from dayzero_twin.mock_server.endpoints.operations import request_base_url
-from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
 from fastapi.openapi.docs import get_redoc_html, get_swagger_ui_html
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
+
+from dayzero_twin.mock_server.endpoints.operations import request_base_url
+from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
 
 ASSET_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS = "/__mock/assets"

@@ -18,6 +18,11 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 from uuid import UUID
 
+from starlette.datastructures import URL, FormData, UploadFile
+from starlette.formparsers import FormParser, MultiPartParser
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive, Scope
+
 from dayzero_twin.mock_server.asgi.journal import Journal
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.pipeline.generator import Filler, GenContext, Generator
@@ -26,10 +31,6 @@ from dayzero_twin.mock_server.pipeline.scenarios import ScenarioBook
 from dayzero_twin.mock_server.pipeline.spec import CompiledSpec, OperationSpec
 from dayzero_twin.mock_server.pipeline.validation import MISSING
 from dayzero_twin.mock_server.service import MockService
-from starlette.datastructures import URL, FormData, UploadFile
-from starlette.formparsers import FormParser, MultiPartParser
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import Receive, Scope
 
 # Multipart framing around a file at the size limit must not itself trip the limit.
 MULTIPART_SLACK_BYTES = 64 * 1024

@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from starlette.datastructures import Headers, QueryParams
+
 from dayzero_twin.mock_server.pipeline.generator import GenContext, Generator
 from dayzero_twin.mock_server.pipeline.spec import OperationSpec, ResponseSpec
 from dayzero_twin.mock_server.pipeline.validation import MISSING, jsonable, missing_error
-from starlette.datastructures import Headers, QueryParams
 
 NO_BODY_CODES = frozenset({204, 205, 304})
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from dayzero_twin.mock_server.pipeline.validation import BodyValidator, FieldValidator, body_adapter
 from dayzero_twin.openapi.bundle import SLICE_DIR, dereference, iter_operations, load_bundle
 

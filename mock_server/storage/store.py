@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import orjson
+
 from dayzero_twin.mock_server.domain.world import Party
 from dayzero_twin.mock_server.storage.uploads import BlobDir, Upload
 

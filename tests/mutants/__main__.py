@@ -13,9 +13,9 @@ import sys
 from typing import Any
 
 import uvicorn
+
 from dayzero_twin.mock_server.app import create_app
 from dayzero_twin.mock_server.config import MockConfig
-
 from tests.mutants.catalogue import MUTANTS
 
 FAITHFUL = "faithful"

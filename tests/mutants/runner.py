@@ -25,8 +25,9 @@ from dayzero_twin.contract_tests.support import datagen, fuzzing
 
 def warm() -> None:
     """Import and build, before forking, what every child would otherwise redo."""
-    import dayzero_twin.contract_tests.plugin  # noqa: F401 - imported for its side effect: loaded once
     import schemathesis  # noqa: F401
+
+    import dayzero_twin.contract_tests.plugin  # noqa: F401 - imported for its side effect: loaded once
 
     fuzzing.contract_document()
     datagen.faker_for(0)
