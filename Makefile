@@ -17,7 +17,9 @@ help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR CORS_ORIGIN"
 	@echo "                PUBLIC_BASE_URL (or MOCK_* env vars; more: MOCK_ARGS='--reload --quiet')"
-	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES SEED JUNIT_XML"
+	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES"
+	@echo "                    SEED MAX_ROWS MAX_EXPIRY_WAIT JUNIT_XML (or CONTRACT_* env vars;"
+	@echo "                    more: CONTRACT_ARGS='--rule §3.1 -x -v')"
 
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -50,13 +52,15 @@ test: $(STAMP) ## Lint, then run the project's tests (the contract suite against
 	$(BIN)/python -m pytest
 
 contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID=...; no BASE_URL: against a fresh mock)
-	$(BIN)/python -m dayzero_twin.contract_tests \
+	$(BIN)/dayzero-contract \
 		$(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(TOKEN),--token $(TOKEN)) \
 		$(if $(BUSINESS_ID),--business-id $(BUSINESS_ID)) \
 		$(if $(OTHER_BUSINESS_ID),--other-business-id $(OTHER_BUSINESS_ID)) \
 		$(if $(SECOND_BUSINESS_ID),--second-business-id $(SECOND_BUSINESS_ID)) \
 		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
-		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML))
+		$(if $(MAX_ROWS),--max-rows $(MAX_ROWS)) \
+		$(if $(MAX_EXPIRY_WAIT),--max-expiry-wait $(MAX_EXPIRY_WAIT)) \
+		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML)) $(CONTRACT_ARGS)
 
 TYPECHECK := build/typecheck/dayzero_twin
 PACKAGE_DIRS := openapi mock_server contract_tests docs

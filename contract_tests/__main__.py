@@ -1,4 +1,5 @@
-"""``python -m dayzero_twin.contract_tests``: the same as the ``dayzero-contract`` command."""
+"""``python -m dayzero_twin.contract_tests``: the same as the ``dayzero-contract`` command,
+and named so in its help and messages."""
 
 import sys
 

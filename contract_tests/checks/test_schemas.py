@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import pytest
 
-from dayzero_twin.contract_tests.settings import active
+from dayzero_twin.contract_tests.settings import collection_settings
 from dayzero_twin.contract_tests.support.client import KINDS, Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
 from dayzero_twin.contract_tests.support.flows import import_file, json_items
 from dayzero_twin.contract_tests.support.fuzzing import CHECKS, HandlerFeeder, build_schema
 from dayzero_twin.contract_tests.support.rules import rule
 
-schema = build_schema(active())
+# Built while pytest collects this module: schemathesis makes its items from it then.
+schema = build_schema(collection_settings())
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,7 @@ from typing import Any
 import hypothesis
 import pytest
 
-from dayzero_twin.contract_tests.settings import Settings, active
+from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     expect_status,
@@ -100,46 +100,51 @@ def _same_entity(kind: str, created: dict[str, Any], read: dict[str, Any], respo
 
 # -- schemathesis stateful testing over the OpenAPI links ------------------------------
 
-SETTINGS: Settings = active()
 # The chain's operations only, so scenarios spend their steps on following its links.
-schema = build_schema(
-    SETTINGS,
-    only=[
-        "upload_direct_api_v1_upload_direct_post",
-        "create_bulk_invoices_api_v1_invoices_bulk_post",
-        "create_bulk_bills_api_v1_bills_bulk_post",
-        "get_invoice_api_v1_invoices__invoice_id__get",
-        "get_bill_api_v1_bills__bill_id__get",
-    ],
+CHAIN_OPERATIONS = (
+    "upload_direct_api_v1_upload_direct_post",
+    "create_bulk_invoices_api_v1_invoices_bulk_post",
+    "create_bulk_bills_api_v1_bills_bulk_post",
+    "get_invoice_api_v1_invoices__invoice_id__get",
+    "get_bill_api_v1_bills__bill_id__get",
 )
-STATE_MARKS = RunMarks()
 UPLOAD_DIRECT = ("POST", "/api/v1/upload/direct")
 
 
-class ContractChain(schema.as_state_machine()):  # type: ignore[misc]
-    """Follows the links; uploads carry an importable file; stateful checks included."""
+@pytest.fixture(scope="module")
+def chain_schema(settings: Settings) -> Any:
+    return build_schema(settings, only=CHAIN_OPERATIONS)
 
-    def before_call(self, case: Any) -> None:
-        # Configured parameter values do not reach stateful cases; the business must.
-        case.headers = {**(case.headers or {}), "x-business-id": SETTINGS.business_id}
-        if (case.method.upper(), case.path) == UPLOAD_DIRECT:
-            case.body = {"file": dual_file(STATE_MARKS, 2).to_bytes()}
 
-    def validate_response(
-        self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
-    ) -> None:
-        case.validate_response(
-            response,
-            checks=STATEFUL_CHECKS,
-            transport_kwargs=kwargs or None,
-            recorder=self.recorder,
-        )
+def contract_chain(schema: Any, business_id: str) -> type:
+    """The state machine: follows the links; uploads carry an importable file; stateful
+    checks included."""
+    marks = RunMarks()
+
+    class ContractChain(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            # Configured parameter values do not reach stateful cases; the business must.
+            case.headers = {**(case.headers or {}), "x-business-id": business_id}
+            if (case.method.upper(), case.path) == UPLOAD_DIRECT:
+                case.body = {"file": dual_file(marks, 2).to_bytes()}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                checks=STATEFUL_CHECKS,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    return ContractChain
 
 
 @pytest.mark.schemathesis
 @rule("schema + CONTRACT §2–§5 over the OpenAPI links: upload → bulk → read back")
-def test_links_chain(settings: Settings) -> None:
-    machine = hypothesis.seed(settings.seed)(ContractChain)
+def test_links_chain(settings: Settings, chain_schema: Any) -> None:
+    machine = hypothesis.seed(settings.seed)(contract_chain(chain_schema, settings.business_id))
     machine.run(
         settings=hypothesis.settings(
             max_examples=max(3, settings.max_examples // 3),
@@ -153,10 +158,10 @@ def test_links_chain(settings: Settings) -> None:
 
 
 @rule("schema: OpenAPI links upload → bulk → read back")
-def test_links_exist() -> None:
+def test_links_exist(chain_schema: Any) -> None:
     """A guard for the chain above: without the slices' links it would test nothing."""
     require(
-        schema.statistic.transitions.total > 0,
+        chain_schema.statistic.transitions.total > 0,
         "schema: OpenAPI links upload → bulk → get",
         "the contract defines no links",
     )
