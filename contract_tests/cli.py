@@ -91,7 +91,7 @@ RUN_OPTIONS: tuple[click.Option, ...] = (
 @click.group(invoke_without_command=True, context_settings=CONTEXT, add_help_option=False,
              params=[*options.SUITE_OPTIONS, *RUN_OPTIONS])
 @click.pass_context
-def suite(ctx: click.Context, **values: Any) -> int | None:
+def suite(ctx: click.Context, /, **values: Any) -> int | None:
     """Check an implementation of DayZero's bulk-import API against the contract in
     openapi/ and docs/CONTRACT.md. Without --base-url, start this project's mock and
     check it.

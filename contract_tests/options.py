@@ -28,7 +28,7 @@ from dayzero_twin.contract_tests.settings import (
 )
 
 
-class BaseUrlParam(click.ParamType):
+class BaseUrlParam(click.ParamType[str, Any]):
     """An http(s) URL, without a trailing slash: paths are appended to it."""
 
     name = "URL"
@@ -40,7 +40,7 @@ class BaseUrlParam(click.ParamType):
         return str(value).rstrip("/")
 
 
-class BusinessIdParam(click.ParamType):
+class BusinessIdParam(click.ParamType[str, Any]):
     """A business id: the contract's ``x-business-id`` is a UUID, so anything else would be
     refused with 422 before the check that needs the business could judge anything."""
 

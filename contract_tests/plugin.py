@@ -93,7 +93,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     wanted = [text.lower() for text in config.stash[RUN_KEY].rules]
     if not wanted:
         return
-    selected, deselected = [], []
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         labels = " | ".join(rules_of(item)).lower()
         (selected if any(text in labels for text in wanted) else deselected).append(item)
