@@ -67,6 +67,8 @@ def run_from_options(config: pytest.Config) -> ContractRun:
         values = options.parse(given, STANDALONE)
         settings = options.settings_from(values, options.plugin_flag)
     except click.ClickException as error:
+        if isinstance(error, click.BadParameter) and isinstance(error.param, click.Option):
+            error.param_hint = f"'{options.plugin_flag(error.param)}'"  # as the user spelled it
         raise pytest.UsageError(f"contract suite: {error.format_message()}") from None
     return ContractRun(settings, options.rules_from(values))
 

@@ -18,7 +18,7 @@ from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile, raw_csv
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import bulk_body, import_file, mentions, scan
-from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES, kind_named
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES, KINDS, kind_named
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_400 = "CONTRACT §3.3 an unimportable file is refused with 400"
@@ -152,32 +152,19 @@ def test_bad_bill_cells_are_listed(api: Api, marks: RunMarks) -> None:
 
 
 @rule(RULE_400, RULE_NOTHING)
-@pytest.mark.parametrize("column", ["unit_price", "due_date", "item_description", "customer_email"])
-def test_invoices_missing_required_column(api: Api, marks: RunMarks, column: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "column"), [(kind.name, column) for kind in KINDS for column in kind.required]
+)
+def test_missing_required_column(api: Api, marks: RunMarks, kind: str, column: str) -> None:
     marker = marks.tag()
-    columns = tuple(name for name in INVOICES.columns if name != column)
-    rows = tuple(invoice_row(marks, marker, index) for index in range(1, 4))
+    columns = tuple(name for name in kind_named(kind).columns if name != column)
+    rows = tuple(ROWS[kind](marks, marker, index) for index in range(1, 4))
     refused(
         api,
-        "invoices",
+        kind,
         CsvFile(columns=columns, rows=rows).to_bytes(),
         marker,
-        f"an invoices file without the {column} column",
-    )
-
-
-@rule(RULE_400, RULE_NOTHING)
-@pytest.mark.parametrize("column", ["amount", "vendor_name"])
-def test_bills_missing_required_column(api: Api, marks: RunMarks, column: str) -> None:
-    marker = marks.tag()
-    columns = tuple(name for name in BILLS.columns if name != column)
-    rows = tuple(bill_row(marks, marker, index) for index in range(1, 4))
-    refused(
-        api,
-        "bills",
-        CsvFile(columns=columns, rows=rows).to_bytes(),
-        marker,
-        f"a bills file without the {column} column",
+        f"a file of {kind} without the {column} column",
     )
 
 
