@@ -62,6 +62,7 @@ IMPORT_ARGS = ("--import-mode=importlib", "-o", "consider_namespace_packages=tru
 # recompile every Faker provider module on each run).
 PYTEST_ARGS = ("-p", "no:cacheprovider", "--assert=plain", *IMPORT_ARGS)
 EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
+# The group's own --help is _help below; subcommands inherit -h/--help from here.
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
@@ -148,7 +149,9 @@ def target(values: Mapping[str, Any]) -> Iterator[Settings]:
     }
     if local["business_id"] == MOCK_BUSINESS:
         local["second_business_id"] = values["second_business_id"] or MOCK_SECOND_BUSINESS
-    click.echo("contract: no --base-url; starting the mock", err=True)
+    click.echo(
+        "contract: no --base-url; starting the mock (python -m dayzero_twin.mock_server)", err=True
+    )
     # A short upload-URL lifetime lets the expired-URL check run instead of being skipped.
     with running_mock(("--presign-ttl", str(LOCAL_MOCK_PRESIGN_TTL))) as base_url:
         click.echo(f"contract: mock serving on {base_url}", err=True)
@@ -186,9 +189,12 @@ def verdict(code: int | pytest.ExitCode, base_url: str) -> int:
 
 
 def main(argv: Sequence[str] | None = None, prog_name: str = PROG) -> int:
-    """The exit status of ``dayzero-contract argv``; a bad option or variable is one line
-    on stderr and status 2, as click's standalone mode would give it a usage banner and
-    status 1 for some errors, which here means a broken contract."""
+    """The exit status of ``dayzero-contract argv`` (``sys.argv`` when ``None``).
+
+    click's standalone mode is off: it would print a usage banner above a bad option's
+    message and exit 1 for some errors (an unreadable file, Ctrl-C at a prompt), and 1
+    here says the implementation breaks the contract. Every such error is one line and 2.
+    """
     try:
         result = suite.main(args=argv, prog_name=prog_name, standalone_mode=False)
     except click.ClickException as error:
