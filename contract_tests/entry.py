@@ -22,7 +22,12 @@ def missing_imports() -> list[str]:
     return [name for name in SUITE_IMPORTS if find_spec(name) is None]
 
 
-def main(argv: list[str] | None = None) -> int:
+def main() -> None:
+    """Run the suite's command line, or say in one line which extra is missing (exit 2).
+
+    Exits through ``SystemExit`` either way, so it works whether the command line
+    returns its status or exits by itself.
+    """
     missing = missing_imports()
     if missing:
         print(
@@ -30,7 +35,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{', '.join(missing)}); install 'dayzero-bulk-twin[contract]'",
             file=sys.stderr,
         )
-        return EXIT_ERROR
+        raise SystemExit(EXIT_ERROR)
     from dayzero_twin.contract_tests.cli import main as run_suite
 
-    return run_suite(argv)
+    raise SystemExit(run_suite())
