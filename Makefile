@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints mock test contract lint openapi bench clean
+.PHONY: help install constraints mock test contract lint openapi dist bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -21,10 +21,14 @@ help: ## Show this help
 	@echo "                    SEED MAX_ROWS MAX_EXPIRY_WAIT JUNIT_XML (or CONTRACT_* env vars;"
 	@echo "                    more: CONTRACT_ARGS='--rule §3.1 -x -v')"
 
+# PYTHONWARNINGS silences the one note setuptools prints on every editable install that
+# maps folders onto packages (openapi/ onto dayzero_twin.openapi, ...): that a folder
+# named like the package could shadow it. No folder is named dayzero_twin.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	PYTHONWARNINGS='ignore:Editable installation' \
+		$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create or refresh the virtual environment in .venv/
@@ -77,8 +81,14 @@ lint: $(STAMP) ## ruff, import layers, mypy, openapi-spec-validator and Redocly 
 openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/openapi.yaml
 	$(BIN)/dayzero-openapi --out build
 
+# setuptools notes "byte-compiling is disabled" under PYTHONDONTWRITEBYTECODE; the wheel
+# carries no bytecode either way.
+dist: $(STAMP) ## Build the wheel and the sdist into dist/ (the wheel is built from the sdist)
+	rm -rf dist
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir dist .
+
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

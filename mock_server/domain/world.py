@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
@@ -40,7 +41,7 @@ import yaml
 # libyaml's loader when PyYAML was built with it: same safe subset, several times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-DEFAULT_WORLD_FILE = Path(__file__).resolve().parent / "world" / "default.yaml"
+DEFAULT_WORLD_FILE = resources.files("dayzero_twin.mock_server.domain") / "world" / "default.yaml"
 WORLD_NAMESPACE = uuid.UUID("5d0e7a4c-3b8f-5a52-9c61-7f0a2d6b1e93")
 
 _TOKEN = re.compile(r"[!-~]+", re.ASCII)  # printable ASCII, no spaces: fits a Bearer header
@@ -99,11 +100,11 @@ def vendor_id_for(business_id: str, name: str) -> str:
     return str(uuid.uuid5(WORLD_NAMESPACE, f"{business_id}/vendors/{name.casefold()}"))
 
 
-def load_world(path: Path | None = None) -> World:
+def load_world(path: Traversable | None = None) -> World:
     """The world in ``path`` (default: the bundled default world), validated."""
     path = path or DEFAULT_WORLD_FILE
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"world file {path}: cannot be read ({exc})") from exc
     try:
