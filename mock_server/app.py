@@ -38,13 +38,13 @@ from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import MockService
 
 CONFIG_ENV = "DAYZERO_MOCK_CONFIG"
-EXPOSED_HEADERS = [
+EXPOSED_HEADERS = (
     "WWW-Authenticate",
     "X-Request-Id",
     "Preference-Applied",
     "Content-Disposition",
     "Location",
-]
+)
 
 
 class MockApp(FastAPI):

@@ -22,10 +22,10 @@ from dayzero_twin.mock_server.asgi.paths import compile_template
 RESERVED_PREFIXES = ("/__mock", "/docs", "/redoc", "/openapi.json")
 RESPONSE_STARTED_KEY = "dayzero.response_started"
 INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
-INTERNAL_ERROR_HEADERS = [
+INTERNAL_ERROR_HEADERS = (
     (b"content-length", str(len(INTERNAL_ERROR)).encode()),
     (b"content-type", b"application/json"),
-]
+)
 
 
 @dataclass(frozen=True)

@@ -234,10 +234,21 @@ def read_table(data: bytes, columns: tuple[str, ...], required: tuple[tuple[str,
 
 
 # Files repeat a handful of dates thousands of times, and one file's dates are the next
-# file's: each text is validated once per process. Only valid texts are kept, and the
-# set is emptied when full, since cells are client-chosen.
-MAX_VALID_DATES = 20_000
-_VALID_DATES: set[str] = set()
+# file's: each text is validated once per process, in a bounded cache, since cells are
+# client-chosen. Only texts of a date's length get there, so no huge cell is kept.
+MAX_REMEMBERED_DATES = 20_000
+DATE_LENGTH = len("YYYY-MM-DD")
+
+
+@functools.lru_cache(maxsize=MAX_REMEMBERED_DATES)
+def _is_date(raw: str) -> bool:
+    if not _DATE.fullmatch(raw):
+        return False
+    try:
+        date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
+    except ValueError:
+        return False
+    return True
 
 
 class _Cells:
@@ -255,20 +266,16 @@ class _Cells:
         return raw
 
     def date(self, row: int, column: str, raw: str) -> str | None:
-        if raw in _VALID_DATES:
+        if len(raw) == DATE_LENGTH and _is_date(raw):
             return raw
-        if _DATE.fullmatch(raw):
-            try:
-                date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
-            except ValueError:
-                pass
-            else:
-                if len(_VALID_DATES) >= MAX_VALID_DATES:
-                    _VALID_DATES.clear()
-                _VALID_DATES.add(raw)
-                return raw
         self.fail(row, column, f"{column} must be a date YYYY-MM-DD, got {show(raw)}")
         return None
+
+    def required_date(self, row: int, column: str, raw: str) -> str | None:
+        if not raw:
+            self.fail(row, column, f"{column} is required")
+            return None
+        return self.date(row, column, raw)
 
     def optional_date(self, row: int, column: str, raw: str) -> str | None:
         return self.date(row, column, raw) if raw else ""
@@ -283,6 +290,12 @@ class _Cells:
             self.fail(row, column, f"{column} must be greater than 0, got {show(raw)}")
             return None
         return cents
+
+    def required_money(self, row: int, column: str, raw: str, positive: bool) -> int | None:
+        if not raw:
+            self.fail(row, column, f"{column} is required")
+            return None
+        return self.money(row, column, raw, positive)
 
     def quantity(self, row: int, raw: str) -> int | None:
         if not raw:
@@ -371,14 +384,12 @@ def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[R
             customer_email=email,
             customer_name=name,
             customer_id=parsed_id,
-            due_date=cells.date(number, "due_date", due) if due else _blank(cells, number,
-                                                                            "due_date"),
+            due_date=cells.required_date(number, "due_date", due),
             currency=cells.currency(number, currency),
             description=description,
             item_description=cells.required(number, "item_description", item),
             quantity=cells.quantity(number, quantity),
-            unit_price=cells.money(number, "unit_price", price, positive=False) if price
-            else _blank(cells, number, "unit_price"),
+            unit_price=cells.required_money(number, "unit_price", price, positive=False),
             invoice_ref=ref,
         ))
     return rows, cells.errors
@@ -400,8 +411,7 @@ def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowErro
             vendor_name=name,
             vendor_email=email,
             vendor_id=parsed_id,
-            amount=cells.money(number, "amount", amount, positive=True) if amount
-            else _blank(cells, number, "amount"),
+            amount=cells.required_money(number, "amount", amount, positive=True),
             currency=cells.currency(number, currency),
             bill_number=bill_number,
             description=description,
@@ -410,11 +420,6 @@ def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowErro
             type=cells.bill_type(number, kind),
         ))
     return rows, cells.errors
-
-
-def _blank(cells: _Cells, row: int, column: str) -> None:
-    cells.fail(row, column, f"{column} is required")
-    return None
 
 
 def template(columns: Sequence[str]) -> str:

@@ -25,10 +25,10 @@ from typing import Any
 Schema = Mapping[str, Any]
 
 # Only what the generator uses: all of Faker's providers would triple the start-up cost.
-FAKER_PROVIDERS = [
+FAKER_PROVIDERS = tuple(
     f"faker.providers.{name}"
     for name in ("person", "company", "internet", "phone_number", "address")
-]
+)
 SERVICES = (
     "Website redesign",
     "Monthly retainer",
@@ -70,8 +70,8 @@ NULL_CHANCE = 0.1
 MONEY_WORDS = ("amount", "total", "price", "balance", "paid", "cents", "cost", "fee", "subtotal")
 # Never null when nullable: without them an invoice or bill stops adding up.
 CORE_FIELDS = frozenset({"quantity", "line_items", "status", "currency", "due_date", "items"})
-PAID_STATUSES = {"manual_paid", "stripe_paid", "paid"}
-PARTIAL_STATUSES = {"partially_paid"}
+PAID_STATUSES = frozenset({"manual_paid", "stripe_paid", "paid"})
+PARTIAL_STATUSES = frozenset({"partially_paid"})
 
 
 @dataclass
@@ -115,7 +115,7 @@ class Generator:
         # start-up, and the domain's answers (bulk, lists, reads) never need it.
         from faker import Faker
 
-        faker = Faker("en_US", providers=FAKER_PROVIDERS)
+        faker = Faker("en_US", providers=list(FAKER_PROVIDERS))
         faker.seed_instance(self._seed)
         return faker
 
