@@ -20,7 +20,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 Schema = Mapping[str, Any]
 
@@ -110,7 +113,7 @@ class Generator:
         self._invoice_number = 1000
 
     @functools.cached_property
-    def _faker(self) -> Any:
+    def _faker(self) -> Faker:
         # Made on first use: importing Faker and building it is a tenth of the mock's
         # start-up, and the domain's answers (bulk, lists, reads) never need it.
         from faker import Faker
@@ -566,7 +569,7 @@ def _is_int_schema(schema: Any) -> bool:
     )
 
 
-def _clamp(value: float, schema: Schema, integer: bool) -> Any:
+def _clamp(value: float, schema: Schema, integer: bool) -> float:
     """Pull ``value`` inside the schema's bounds (inclusive, exclusive, multipleOf)."""
     low = schema.get("minimum")
     high = schema.get("maximum")

@@ -20,9 +20,9 @@ import random
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import Receive, Scope, Send
 
@@ -188,7 +188,7 @@ MAX_TRANSPORT_TYPES = 16
 
 
 @functools.lru_cache(maxsize=MAX_TRANSPORT_TYPES)
-def _is_faultable(kind: type) -> bool:
+def _is_faultable(kind: Hashable) -> bool:
     """Whether a transport type has every method a fault needs, decided once per type,
     since this runs on every request. Duck-typed: uvloop's transports do not derive
     from asyncio.Transport."""
@@ -198,7 +198,8 @@ def _is_faultable(kind: type) -> bool:
 def attach_transport(scope: Scope, send: Send) -> None:
     """Remember the connection's transport, if the server is uvicorn (see module doc)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    if _is_faultable(type(transport)):
+    # Classes are hashable; mypy's Hashable protocol does not see it for ``type`` values.
+    if _is_faultable(cast(Hashable, type(transport))):
         scope.setdefault("extensions", {})[TRANSPORT_KEY] = transport
 
 

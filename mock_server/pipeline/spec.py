@@ -127,14 +127,14 @@ def _compile_body(document: dict[str, Any], operation: dict[str, Any]) -> BodySp
     content = resolved.get("content") or {}
     required = bool(resolved.get("required", False))
     if MULTIPART in content or "application/x-www-form-urlencoded" in content:
-        media_type = MULTIPART if MULTIPART in content else "application/x-www-form-urlencoded"
-        schema = content[media_type].get("schema") or {}
-        required_fields = set(schema.get("required", []))
+        form_type = MULTIPART if MULTIPART in content else "application/x-www-form-urlencoded"
+        form_schema = content[form_type].get("schema") or {}
+        required_fields = set(form_schema.get("required", []))
         fields = tuple(
             FieldValidator.from_schema(name, "body", name in required_fields, sub)
-            for name, sub in (schema.get("properties") or {}).items()
+            for name, sub in (form_schema.get("properties") or {}).items()
         )
-        return BodySpec(media_type, required, form_fields=fields, schema=schema)
+        return BodySpec(form_type, required, form_fields=fields, schema=form_schema)
     media_type, schema = _media(content)
     if media_type is None:
         return None

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
@@ -122,7 +123,8 @@ def schema_to_type(schema: Mapping[str, Any] | bool, name: str = "Model") -> Any
     elif kind == "null":
         return None
     elif kind == "array":
-        base = list[schema_to_type(schema.get("items", {}), f"{name}Item")]
+        # list[item] with an item type known only at run time.
+        base = GenericAlias(list, (schema_to_type(schema.get("items", {}), f"{name}Item"),))
     elif kind == "object" or "properties" in schema:
         return _object_model(schema, name)
     else:
@@ -141,7 +143,9 @@ def _object_model(schema: Mapping[str, Any], name: str) -> Any:
         field_type = schema_to_type(sub, f"{name}_{prop}")
         default = ... if prop in required else sub.get("default") if isinstance(sub, dict) else None
         fields[_identifier(prop, taken)] = (field_type, Field(default, alias=prop))
-    extra = "forbid" if schema.get("additionalProperties") is False else "ignore"
+    extra: Literal["forbid", "ignore"] = (
+        "forbid" if schema.get("additionalProperties") is False else "ignore"
+    )
     title = re.sub(r"\W", "_", str(schema.get("title") or name))
     return create_model(title, __config__=ConfigDict(extra=extra), **fields)
 
