@@ -332,6 +332,14 @@ class _Cells:
                   f"got {show(raw)}")
         return None
 
+    def party(self, row: int, id_column: str, raw_id: str, key_column: str,
+              key: str) -> str | None:
+        """The party's id (``""`` when blank); a party needs its id or its key column."""
+        parsed = self.uuid(row, id_column, raw_id)
+        if not key and not raw_id:
+            self.fail(row, key_column, f"{key_column} is required when {id_column} is blank")
+        return parsed
+
     def bill_type(self, row: int, raw: str) -> str | None:
         if not raw:
             return DEFAULT_BILL_TYPE
@@ -375,10 +383,7 @@ def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[R
     rows: list[InvoiceRow] = []
     for number, (email, name, customer_id, due, currency, description, item, quantity,
                  price, ref) in table.rows:
-        parsed_id = cells.uuid(number, "customer_id", customer_id)
-        if not email and not customer_id:
-            cells.fail(number, "customer_email",
-                       "customer_email is required when customer_id is blank")
+        parsed_id = cells.party(number, "customer_id", customer_id, "customer_email", email)
         rows.append(InvoiceRow(
             row=number,
             customer_email=email,
@@ -403,9 +408,7 @@ def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowErro
     rows: list[BillRow] = []
     for number, (name, email, vendor_id, amount, currency, bill_number, description, due,
                  received, kind) in table.rows:
-        parsed_id = cells.uuid(number, "vendor_id", vendor_id)
-        if not name and not vendor_id:
-            cells.fail(number, "vendor_name", "vendor_name is required when vendor_id is blank")
+        parsed_id = cells.party(number, "vendor_id", vendor_id, "vendor_name", name)
         rows.append(BillRow(
             row=number,
             vendor_name=name,
