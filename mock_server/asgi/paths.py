@@ -11,6 +11,8 @@ import functools
 import re
 from dataclasses import dataclass
 
+# Templates come from the spec (a few dozen), never from a request.
+MAX_TEMPLATES = 256
 _PARAMETER = re.compile(r"\{([^}]+)\}")
 _NOT_A_WORD_CHARACTER = re.compile(r"\W")
 
@@ -39,7 +41,7 @@ class PathTemplate:
         return not self.names
 
 
-@functools.lru_cache(maxsize=256)
+@functools.lru_cache(maxsize=MAX_TEMPLATES)
 def compile_template(template: str) -> PathTemplate:
     """The regex, parameter names and Starlette spelling of an OpenAPI path template."""
     parts = _PARAMETER.split(template)

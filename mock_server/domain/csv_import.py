@@ -164,9 +164,10 @@ def records(text: str) -> Iterator[list[str]]:
 # of thousands of columns or of huge names is read every time rather than kept.
 MAX_REMEMBERED_COLUMNS = 64
 MAX_REMEMBERED_HEADER_CHARS = 4096
+MAX_REMEMBERED_HEADERS = 64
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=MAX_REMEMBERED_HEADERS)
 def _read_header(header: tuple[str, ...], columns: tuple[str, ...],
                  required: tuple[tuple[str, ...], ...]
                  ) -> tuple[frozenset[str], tuple[str, ...], Callable[[list[str]], Any], int]:

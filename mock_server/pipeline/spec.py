@@ -207,7 +207,11 @@ def compile_spec(openapi_dir: Path | str | None = None) -> CompiledSpec:
     return _compile(str(directory.resolve()), fingerprint)
 
 
-@functools.lru_cache(maxsize=8)
+# Specs compiled from as many slice directories (or versions of one) are kept.
+MAX_COMPILED_SPECS = 8
+
+
+@functools.lru_cache(maxsize=MAX_COMPILED_SPECS)
 def _compile(directory: str, fingerprint: tuple[tuple[str, int, int], ...]) -> CompiledSpec:
     document = load_bundle(directory)
     operations = [

@@ -269,8 +269,11 @@ def _parse_json_media_type(content_type: str) -> bool:
 
 # Parsing an email header costs more than the rest of a request's validation; clients
 # send one or two distinct values, so each is parsed once.
-MAX_CACHED_CONTENT_TYPE = 256
-_cached_json_media_type = functools.lru_cache(maxsize=256)(_parse_json_media_type)
+MAX_CACHED_CONTENT_TYPE = 256  # characters: a longer header is parsed every time
+MAX_CACHED_CONTENT_TYPES = 256
+_cached_json_media_type = functools.lru_cache(maxsize=MAX_CACHED_CONTENT_TYPES)(
+    _parse_json_media_type
+)
 
 
 def decode_json_body(body: bytes, content_type: str | None) -> Any:
