@@ -38,6 +38,15 @@ class MockConfig:
     log_requests: bool = True
     reload: bool = False
 
+    # --- tunables: how the mock trades latency for throughput -------------------------
+    # A service call whose last run took less than this runs on the event loop instead
+    # of in a worker thread (see ``offload.Offloader``).
+    inline_budget_s: float = 0.002
+    # How many distinct call keys (client-chosen: ``s3_key``, page size) have their
+    # cost remembered for that decision.
+    max_cost_keys: int = 4096
+    # --- end of tunables --------------------------------------------------------------
+
     def to_json(self) -> str:
         """The config as JSON, to hand it to a reloading worker process through the env."""
         data = asdict(self)

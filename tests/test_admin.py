@@ -122,7 +122,7 @@ def test_a_bug_becomes_a_clean_logged_500(
     def broken(*args: Any, **kwargs: Any) -> Any:
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(app.state.service, "list_bills", broken)
+    monkeypatch.setattr(app.state.service, "list_page", broken)
     with TestClient(app, raise_server_exceptions=False) as client, caplog.at_level(logging.ERROR):
         response = client.get("/api/v1/bills", headers=auth_headers)
     assert response.status_code == 500

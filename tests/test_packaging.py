@@ -211,7 +211,7 @@ def test_the_wheel_installs_only_under_dayzero_twin_and_leaves_the_neighbours_al
     tops = {Path(file).parts[0] for file in report["files"]["dayzero-bulk-twin"]}
     assert tops == {"dayzero_twin", DIST_INFO, ".."}
     data = set(report["files"]["dayzero-bulk-twin"])
-    assert "dayzero_twin/mock_server/domain/world/default.yaml" in data
+    assert "dayzero_twin/mock_server/domain/worlds/default.yaml" in data
     assert "dayzero_twin/docs/CONTRACT.md" in data
 
 

@@ -17,9 +17,9 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
-from dayzero_twin.mock_server.endpoints.operations import Runtime, in_thread
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
 from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import ServiceError
 
 PREFIX = "/__mock"
@@ -48,6 +48,7 @@ def _optional_uuid(text: str | None) -> UUID | None:
 def admin_routes(runtime: Runtime) -> list[BaseRoute]:
     """The routes of the admin API, bound to one runtime."""
     service = runtime.service
+    in_thread = runtime.offload.in_thread
 
     async def health(request: Request) -> Response:
         return json_response(
