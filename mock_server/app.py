@@ -6,8 +6,10 @@ the route matched), then 401, 422, 403, 413 and finally the domain handler, whos
 service errors become 400/404/413. Around the FastAPI app sit three pure ASGI layers,
 outermost first: the recorder (log line, journal, last-resort 500), CORS, and the
 dispatcher, which hands operation requests to their endpoint without FastAPI's stack
-(:mod:`mock_server.dispatch`). So even a 404 or a crash is logged, journaled and
-readable from a browser, and the hot path is a handful of plain function calls.
+(:mod:`mock_server.dispatch`); the Host check sits between the recorder and CORS, the
+admin API's guard between CORS and the dispatcher (:mod:`mock_server.asgi.guard`).
+So even a 404 or a crash is logged, journaled and readable from a browser, and the hot
+path is a handful of plain function calls.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.cors import CORS
+from dayzero_twin.mock_server.asgi.guard import AdminGuard
+from dayzero_twin.mock_server.asgi.hosts import HostGuard, HostPolicy
 from dayzero_twin.mock_server.asgi.dispatch import (
     RESPONSE_STARTED_KEY,
     Dispatcher,
@@ -356,7 +360,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
         Route(_starlette_path(t.path), t.endpoint, methods=[t.method]) for t in targets
     )
     app.add_exception_handler(Exception, _internal_error)
-    inner: ASGIApp = Dispatcher(targets, partial(FastAPI.__call__, app))
+    inner: ASGIApp = AdminGuard(Dispatcher(targets, partial(FastAPI.__call__, app)), config)
     if config.cors_origin_regex:
         inner = CORS(
             inner,
@@ -367,6 +371,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
+    inner = HostGuard(inner, HostPolicy.from_config(config))  # before CORS: every request
     app.entry = Recorder(inner, runtime.journal, config.log_requests, service.now)
     return app
 

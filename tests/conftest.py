@@ -41,6 +41,7 @@ TEST_CLOCK = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 def mock_config(**overrides: Any) -> MockConfig:
     """The config tests use: reproducible (seed, fixed clock), quiet, plus ``overrides``."""
     values: dict[str, Any] = {"seed": TEST_SEED, "clock": TEST_CLOCK, "log_requests": False}
+    values["allowed_hosts"] = ("testserver",)  # the Host header of Starlette's TestClient
     values.update(overrides)
     return MockConfig(**values)
 
