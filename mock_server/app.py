@@ -35,15 +35,15 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.cors import CORS
-from dayzero_twin.mock_server.asgi.guard import AdminGuard
-from dayzero_twin.mock_server.asgi.hosts import HostGuard, HostPolicy
 from dayzero_twin.mock_server.asgi.dispatch import (
     RESPONSE_STARTED_KEY,
     Dispatcher,
     Target,
     safe_name,
 )
+from dayzero_twin.mock_server.asgi.guard import AdminGuard
 from dayzero_twin.mock_server.asgi.headers import RawHeaders, RequestHeaders, set_header
+from dayzero_twin.mock_server.asgi.hosts import HostGuard, HostPolicy
 from dayzero_twin.mock_server.asgi.journal import NOTE_KEY, OPERATION_KEY, Journal, Recorder
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.endpoints.admin import admin_routes

@@ -67,17 +67,17 @@ class AdminGuard:
             return
         headers = scope["headers"]
         open_path = path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
-        if self.token is not None and not (open_path and method in ("GET", "HEAD")):
-            if not self._holds_token(scope):
-                await _refuse(
-                    send,
-                    401,
-                    "This mock's admin API needs its admin token: send "
-                    "'Authorization: Bearer <admin token>' or 'X-Mock-Admin-Token: <admin token>' "
-                    "(the token is in the mock's startup banner, or set with --admin-token).",
-                    [(b"www-authenticate", b'Bearer realm="dayzero-mock-admin"')],
-                )
-                return
+        needs_token = self.token is not None and not (open_path and method in ("GET", "HEAD"))
+        if needs_token and not self._holds_token(scope):
+            await _refuse(
+                send,
+                401,
+                "This mock's admin API needs its admin token: send "
+                "'Authorization: Bearer <admin token>' or 'X-Mock-Admin-Token: <admin token>' "
+                "(the token is in the mock's startup banner, or set with --admin-token).",
+                [(b"www-authenticate", b'Bearer realm="dayzero-mock-admin"')],
+            )
+            return
         if method not in STATE_CHANGING:
             await self.app(scope, receive, send)
             return

@@ -232,7 +232,7 @@ class Recorder:
             return message
 
         async def send_recorded(message: Message) -> None:
-            nonlocal response_started
+            nonlocal response_started, response_complete
             kind = message["type"]
             if kind == "http.response.start":
                 response_started = True
