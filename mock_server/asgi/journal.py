@@ -259,7 +259,8 @@ class Recorder:
         finally:
             entry.duration_ms = (time.perf_counter() - started) * 1000
             entry.note = scope.get(NOTE_KEY)
-            if client_gone and not response_complete:
+            if client_gone:  # whatever was sent after that reached nobody
+                entry.response_headers, entry.response_body = [], Capture()
                 entry.note = entry.note or CLIENT_GONE_NOTE
                 entry.status = 408 if entry.note == BODY_TIMEOUT_NOTE else CLIENT_GONE_STATUS
             entry.operation_id = scope.get(OPERATION_KEY)
