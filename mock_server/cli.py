@@ -227,6 +227,9 @@ def main(**options: Any) -> None:
         service = app.state.service if app is not None else MockService(config)
         if not quiet:
             click.echo(banner(config, service, url))
+        else:  # even quiet, say who can reach it and the key that was generated
+            for line in exposure.network_lines(config, url):
+                click.echo(line, err=True)
         if app is None:
             service.close()
     except (BundleError, OSError, ValueError) as error:

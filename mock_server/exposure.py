@@ -87,3 +87,8 @@ def banner_lines(config: MockConfig, url: str) -> list[str]:
             "reach this mock (admin calls need the key above). Other Host names: --allowed-host."
         )
     return lines
+
+
+def network_lines(config: MockConfig, url: str) -> list[str]:
+    """What ``--quiet`` still prints: the warning and the key, only off loopback."""
+    return [] if is_loopback(config.host) else banner_lines(config, url)

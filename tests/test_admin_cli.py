@@ -115,3 +115,12 @@ def test_a_given_token_is_kept_on_a_network_address(captured: dict[str, Any]) ->
 )
 def test_what_counts_as_loopback(host: str, loopback: bool) -> None:
     assert exposure.is_loopback(host) is loopback
+
+
+def test_quiet_still_prints_the_key_off_loopback(captured: dict[str, Any]) -> None:
+    result = CliRunner().invoke(cli.main, ["--host", "0.0.0.0", "--quiet"])
+    assert result.exit_code == 0, result.output
+    token = captured["app"].state.config.admin_token
+    captured["app"].state.service.close()
+    assert result.stdout == ""
+    assert f"Admin key {token}" in result.stderr and "WARNING" in result.stderr
