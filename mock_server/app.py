@@ -7,7 +7,8 @@ layers, outermost first: the recorder (log line, journal, last-resort 500), CORS
 the dispatcher, which hands operation requests to their endpoint without FastAPI's stack
 (:mod:`~dayzero_twin.mock_server.asgi.dispatch`). So even a 404 or a crash is logged,
 journaled and readable from a browser, and the hot path is a handful of plain function
-calls.
+calls. The Host check sits between the recorder and CORS, the admin API's guard between
+CORS and the dispatcher (:mod:`~dayzero_twin.mock_server.asgi.guard`).
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.cors import CORS
 from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
+from dayzero_twin.mock_server.asgi.guard import AdminGuard
+from dayzero_twin.mock_server.asgi.hosts import HostGuard, HostPolicy
 from dayzero_twin.mock_server.asgi.journal import Recorder
 from dayzero_twin.mock_server.asgi.paths import compile_template
 from dayzero_twin.mock_server.config import MockConfig
@@ -96,7 +99,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
         for t in targets
     )
     app.add_exception_handler(Exception, _internal_error)
-    inner: ASGIApp = Dispatcher(targets, partial(FastAPI.__call__, app))
+    inner: ASGIApp = AdminGuard(Dispatcher(targets, partial(FastAPI.__call__, app)), config)
     if config.cors_origin_regex:
         inner = CORS(
             inner,
@@ -107,6 +110,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
+    inner = HostGuard(inner, HostPolicy.from_config(config))  # before CORS: every request
     app.entry = Recorder(inner, runtime.journal, config.log_requests, service.now)
     return app
 
