@@ -24,6 +24,7 @@ from uuid import UUID
 
 import orjson
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from pydantic import BaseModel
 from starlette.formparsers import MultiPartException
 from starlette.requests import Request
@@ -41,9 +42,11 @@ from dayzero_twin.mock_server.asgi.dispatch import (
 )
 from dayzero_twin.mock_server.asgi.headers import RawHeaders, RequestHeaders, set_header
 from dayzero_twin.mock_server.asgi.journal import NOTE_KEY, OPERATION_KEY, Journal, Recorder
+from dayzero_twin.mock_server.asgi.metrics import RequestMetrics
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.endpoints.admin import admin_routes
 from dayzero_twin.mock_server.endpoints.docs import docs_routes
+from dayzero_twin.mock_server.endpoints.metrics import metrics_routes
 from dayzero_twin.mock_server.endpoints.operations import (
     MULTIPART_SLACK_BYTES,
     RequestContext,
@@ -352,6 +355,10 @@ def create_app(config: MockConfig | None = None) -> MockApp:
     targets = [Target(op.method, op.path, OperationEndpoint(op, runtime)) for op in spec.operations]
     app.router.routes.extend(docs_routes(spec, config.public_base_url))
     app.router.routes.extend(admin_routes(runtime))
+    registry = CollectorRegistry()  # the app's own: tests build many apps per process
+    request_metrics = RequestMetrics()
+    registry.register(request_metrics)
+    app.router.routes.extend(metrics_routes(service, registry))
     app.router.routes.extend(
         Route(_starlette_path(t.path), t.endpoint, methods=[t.method]) for t in targets
     )
@@ -367,7 +374,9 @@ def create_app(config: MockConfig | None = None) -> MockApp:
             expose_headers=EXPOSED_HEADERS,
             max_age=600,
         )
-    app.entry = Recorder(inner, runtime.journal, config.log_requests, service.now)
+    app.entry = Recorder(
+        inner, runtime.journal, config.log_requests, service.now, request_metrics.observe
+    )
     return app
 
 
