@@ -28,9 +28,7 @@ from prometheus_client.registry import Collector
 # Requests that no operation of the contract served: the admin API, docs, 404s.
 OTHER_OPERATION = "other"
 # From a sub-millisecond sample import to a 10,000-row file or an armed delay.
-LATENCY_BUCKETS = (
-    0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0,
-)
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
 REQUESTS = "dayzero_mock_requests"
 DURATION = "dayzero_mock_request_duration_seconds"
 LABELS = ("operation", "status")
