@@ -123,6 +123,8 @@ class Traffic:
 
     origin: str
     urls: list[str] = field(default_factory=list)
+    # Method, URL and Content-Type of each call that is not a GET.
+    changes: list[tuple[str, str, str | None]] = field(default_factory=list)
 
     @property
     def foreign(self) -> list[str]:
@@ -132,8 +134,11 @@ class Traffic:
         return url == self.origin or url.startswith(self.origin + "/") or url.startswith("data:")
 
     def route(self, route: Any) -> None:
-        url = route.request.url
+        request = route.request
+        url = request.url
         self.urls.append(url)
+        if request.method not in ("GET", "HEAD"):
+            self.changes.append((request.method, url, request.headers.get("content-type")))
         if self._own(url):
             route.continue_()
         else:
@@ -180,6 +185,13 @@ def test_import_scenario_and_reset_from_the_page(page: tuple[Any, Traffic], mock
     row.click()
     detail = tab.locator("#entry-detail")
     expect(detail).to_contain_text(CREATE_INVOICES)
+    # The page shows the headers as the journal API gives them (redacted there, if at all).
+    journaled = httpx.get(f"{mock_url}/__mock/journal", params={"limit": 500}).json()["items"]
+    entry = next(e for e in journaled if e["path"] == "/api/v1/invoices/bulk")
+    shown = detail.locator(".message").first.locator(".headers tr").evaluate_all(
+        "rows => rows.map(r => [r.cells[0].textContent, r.cells[1].textContent])"
+    )
+    assert dict(shown) == entry["request"]["headers"]
     expect(detail).to_contain_text('"s3_key": "samples/invoices.csv"')
     expect(detail.locator("pre.body").nth(1)).to_contain_text('"items"')
 
@@ -217,6 +229,10 @@ def test_import_scenario_and_reset_from_the_page(page: tuple[Any, Traffic], mock
     expect(card.locator('[data-kind="bills"] .count')).to_have_text("0")
     assert traffic.foreign == []
     assert any(url.endswith("/api/v1/invoices/bulk") for url in traffic.urls)
+    # Every state-changing call is JSON, as the admin API requires of them.
+    methods = {method for method, _, _ in traffic.changes}
+    assert {"POST", "DELETE"} <= methods
+    assert all(kind == "application/json" for _, _, kind in traffic.changes), traffic.changes
 
 
 @pytest.mark.parametrize(

@@ -9,6 +9,7 @@ carries markup cannot run as script (the page also only ever sets text, never HT
 from __future__ import annotations
 
 from pathlib import Path
+from types import MappingProxyType
 
 from starlette.requests import Request
 from starlette.responses import FileResponse, RedirectResponse, Response
@@ -18,21 +19,21 @@ from starlette.staticfiles import StaticFiles
 INSPECTOR_DIR = Path(__file__).resolve().parent.parent / "assets" / "inspector"
 PAGE = "/__mock/"
 ASSETS = "/__mock/inspector"
-HEADERS = {
+HEADERS = MappingProxyType({
     "content-security-policy": (
         "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
         "connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
     ),
     "cache-control": "no-cache",
     "x-content-type-options": "nosniff",
-}
+})
 
 
 def inspector_routes() -> list[BaseRoute]:
     """The page, its assets, and ``/__mock`` → ``/__mock/`` (its links are relative)."""
 
     async def page(request: Request) -> Response:
-        return FileResponse(INSPECTOR_DIR / "index.html", headers=HEADERS)
+        return FileResponse(INSPECTOR_DIR / "index.html", headers=dict(HEADERS))
 
     async def to_page(request: Request) -> Response:
         return RedirectResponse(PAGE, status_code=308)
