@@ -17,6 +17,7 @@ const state = {
   lastEntryId: -1,
   lastApiEntryId: -1,
   polling: false,
+  again: false,
   toastTimer: 0,
 };
 
@@ -175,7 +176,11 @@ async function refreshJournal(force = false) {
 }
 
 async function poll(force = false) {
-  if (state.polling) return;
+  if (state.polling) {
+    // One poll at a time; a forced one asked for meanwhile runs right after.
+    state.again = state.again || force;
+    return;
+  }
   state.polling = true;
   try {
     await Promise.all([refreshJournal(force), refreshHealth()]);
@@ -184,6 +189,10 @@ async function poll(force = false) {
     $("health").classList.add("down");
   } finally {
     state.polling = false;
+  }
+  if (state.again) {
+    state.again = false;
+    await poll(true);
   }
 }
 
