@@ -338,6 +338,41 @@ class MockService:
                         party.as_dict() for party in self._index(kind, business["id"])]
         return described
 
+    def holdings(self, limit: int = 10) -> list[dict[str, Any]]:
+        """What each business of the world holds now: counts, upload bytes, newest items.
+
+        For the inspector page and the metrics gauges, so one read under the lock gives a
+        consistent picture. ``limit`` caps the newest-first items listed per kind; 0 lists
+        none and costs only the counts (what a metrics scrape needs).
+        """
+        limit = max(0, min(limit, MAX_PAGE_SIZE))
+        described = []
+        with self._lock:
+            for business in self._world.businesses.values():
+                described.append(self._holding(business.id, business.name, limit))
+        return described
+
+    def _holding(self, business: str, name: str, limit: int) -> dict[str, Any]:
+        uploads = self._store.uploads(business)
+        counts = {"invoices": self._store.count("invoices", business),
+                  "bills": self._store.count("bills", business)}
+        indexes = {party_kind: self._index(kind, business)
+                   for kind, party_kind in _PARTY_KIND.items()}
+        counts.update((party_kind, len(index)) for party_kind, index in indexes.items())
+        counts["uploads"] = len(uploads)
+        held: dict[str, Any] = {"id": business, "name": name, "counts": counts,
+                                "upload_bytes": sum(upload.size for upload in uploads)}
+        if limit:
+            for kind in ("invoices", "bills"):
+                page = self._store.page(kind, business, limit, True, None)
+                held[kind] = [dict(entity) for entity in page.items]
+            for party_kind, index in indexes.items():
+                newest = list(index)[::-1][:limit]
+                held[party_kind] = [party.as_dict() for party in newest]
+            held["uploads"] = [{"s3_key": u.key, "filename": u.filename, "size": u.size,
+                                "content_type": u.content_type} for u in uploads[:limit]]
+        return held
+
     def samples(self) -> list[dict[str, Any]]:
         """The ``samples/...`` keys every business can import without uploading."""
         return self._samples.catalogue()
