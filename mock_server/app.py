@@ -100,7 +100,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
     registry = CollectorRegistry()  # the app's own: tests build many apps per process
     request_metrics = RequestMetrics()
     registry.register(request_metrics)
-    app.router.routes.extend(metrics_routes(service, registry))
+    app.router.routes.extend(metrics_routes(runtime, registry))
     app.router.routes.extend(
         Route(compile_template(t.path).starlette_path, t.endpoint, methods=[t.method])
         for t in targets

@@ -354,18 +354,16 @@ class MockService:
 
     def _holding(self, business: str, name: str, limit: int) -> dict[str, Any]:
         uploads = self._store.uploads(business)
-        counts = {"invoices": self._store.count("invoices", business),
-                  "bills": self._store.count("bills", business)}
-        indexes = {party_kind: self._index(kind, business)
-                   for kind, party_kind in _PARTY_KIND.items()}
+        counts = {kind.name: self._store.count(kind.name, business) for kind in KINDS}
+        indexes = {kind.party_kind: self._index(kind, business) for kind in KINDS}
         counts.update((party_kind, len(index)) for party_kind, index in indexes.items())
         counts["uploads"] = len(uploads)
         held: dict[str, Any] = {"id": business, "name": name, "counts": counts,
                                 "upload_bytes": sum(upload.size for upload in uploads)}
         if limit:
-            for kind in ("invoices", "bills"):
-                page = self._store.page(kind, business, limit, True, None)
-                held[kind] = [dict(entity) for entity in page.items]
+            for kind in KINDS:
+                page = self._store.page(kind.name, business, limit, True, None)
+                held[kind.name] = [dict(entity) for entity in page.items]
             for party_kind, index in indexes.items():
                 newest = list(index)[::-1][:limit]
                 held[party_kind] = [party.as_dict() for party in newest]

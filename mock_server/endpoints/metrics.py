@@ -17,7 +17,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
-from dayzero_twin.mock_server.endpoints.operations import in_thread
+from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import MockService
 
 METRICS_PATH = "/__mock/metrics"
@@ -60,9 +60,10 @@ class HoldingsCollector(Collector):
         )
 
 
-def metrics_routes(service: MockService, registry: CollectorRegistry) -> list[BaseRoute]:
+def metrics_routes(runtime: Runtime, registry: CollectorRegistry) -> list[BaseRoute]:
     """The scrape route; also registers the holdings gauges in ``registry``."""
-    registry.register(HoldingsCollector(service))
+    registry.register(HoldingsCollector(runtime.service))
+    in_thread = runtime.offload.in_thread
 
     async def metrics(request: Request) -> Response:
         # In a thread: the gauges wait for the service lock, which a big import holds.
