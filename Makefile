@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints mock test contract lint openapi bench clean
+.PHONY: help install constraints mock test contract lint openapi clients bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -72,6 +72,9 @@ lint: $(STAMP) ## ruff, import layers, mypy, openapi-spec-validator and Redocly 
 
 openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/openapi.yaml
 	$(BIN)/dayzero-openapi --out build
+
+clients: $(STAMP) ## Generate TypeScript and Python clients from the bundle, run them against a mock
+	$(BIN)/python -m pytest -q tests/test_generated_clients.py
 
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
