@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 import orjson
@@ -32,6 +33,7 @@ from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
 ASSET_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS = "/__mock/assets"
 DOCS_SPEC = "/__mock/docs/openapi.json"
+BUSINESS_PARAMETER = "BusinessIdHeader"
 REDOC_JS = "redoc.standalone.js"
 REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
 EMPTY_SVG = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
@@ -57,6 +59,7 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
         document = {
             **spec.document,
             "servers": [{"url": base, "description": "This mock"}, *servers],
+            "components": _with_business_example(spec.document, request),
         }
         return Response(orjson.dumps(document), media_type="application/json")
 
@@ -92,3 +95,19 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
         Route(f"{ASSETS}/{REDOC_JS}", redoc_asset, methods=["GET"]),
         Mount(ASSETS, app=StaticFiles(directory=ASSET_DIR), name="assets"),
     ]
+
+
+def _with_business_example(document: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The components with this mock's first business as the ``x-business-id`` example.
+
+    Swagger UI pre-fills "Try it out" from it. It lives in the docs' copy, not in the
+    slices: an example there steers schemathesis' generation, and the contract suite's
+    stateful chain then no longer reaches a created id within its budget.
+    """
+    components = document.get("components", {})
+    header = components.get("parameters", {}).get(BUSINESS_PARAMETER)
+    if header is None:
+        return components
+    business = request.app.state.service.world()["businesses"][0]["id"]
+    parameters = {**components["parameters"], BUSINESS_PARAMETER: {**header, "example": business}}
+    return {**components, "parameters": parameters}
