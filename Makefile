@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints browser mock test contract lint openapi dist bench clean
+.PHONY: help install constraints browser mock test contract lint openapi dist clients bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -103,6 +103,9 @@ openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/
 dist: $(STAMP) ## Build the wheel and the sdist into dist/ (the wheel is built from the sdist)
 	rm -rf dist
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir dist .
+
+clients: $(STAMP) ## Generate TypeScript and Python clients from the bundle, run them against a mock
+	$(BIN)/python -m pytest -q tests/test_generated_clients.py
 
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
