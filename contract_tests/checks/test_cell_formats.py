@@ -23,7 +23,7 @@ from dayzero_twin.contract_tests.support.client import KINDS, Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import BILL_COLUMNS, INVOICE_COLUMNS, RunMarks
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file
-from dayzero_twin.contract_tests.support.rules import rule
+from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_STRICT = (
     "CONTRACT §3 amounts: at most two decimals, no currency sign or thousands separator; "
@@ -83,8 +83,24 @@ def test_lenient_spellings_are_refused(api: Api, marks: RunMarks, kind: str) -> 
         rows, bad = _bill_rows(marks, tag)
         file = CsvFile(columns=BILL_COLUMNS, rows=tuple(rows))
     done = import_file(api, kind, file)
-    expect_import_failed(
-        done.response, f"a {kind} file of lenient number and date spellings", bad, rule=RULE_STRICT
+    body = expect_import_failed(
+        done.response, f"a {kind} file of lenient number and date spellings", rule=RULE_STRICT
+    )
+    listed = {
+        Cell(error.get("row"), str(error.get("column")).strip().lower())
+        for error in body.get("errors") or []
+        if isinstance(error, dict)
+    }
+    accepted = [
+        f"row {cell.row} {cell.column}={rows[cell.row - 1][cell.column]!r}"
+        for cell in bad
+        if cell not in listed
+    ]
+    require(
+        not accepted,
+        RULE_STRICT,
+        f"cells read although the contract's spelling excludes them: {accepted}",
+        done.response,
     )
 
 
