@@ -85,7 +85,7 @@ def _refused_then_fresh(kind: str, marks: RunMarks) -> tuple[CsvFile, CsvFile, d
 def _same(field: str, actual: Any, wanted: str) -> bool:
     if field.endswith("email"):  # emails compare case-insensitively (CONTRACT §3.1)
         return isinstance(actual, str) and actual.lower() == wanted.lower()
-    return actual == wanted
+    return bool(actual == wanted)
 
 
 @rule(RULE_PARTIES)
