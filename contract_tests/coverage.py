@@ -165,7 +165,7 @@ class ContractCoverage:
         )
         if not own:
             return False
-        if fact.startswith("status "):
+        if fact.startswith("status ") and " field " not in fact:
             return fact.split()[1] in words
         if fact == "authentication":
             return "bearer" in words or "401" in words
