@@ -138,8 +138,8 @@ class ContractCoverage:
                     sections.update(str(n) for n in range(int(start) + 1, int(float(end)) + 1))
         operation = OPERATION.search(check.name)
         schema_check = any(label.startswith("schema") for label in labels)
-        if operation and schema_check:
-            route = operation.group(2)
+        route = operation.group(2) if operation and schema_check else None
+        if route is not None:
             sections.update(next(s for prefix, s in SECTIONS_OF_OPERATION if prefix in route))
         words = {w.lower() for label in labels for w in re.findall(r"[A-Za-z_]+|\d{3}", label)}
         out = []
@@ -150,8 +150,7 @@ class ContractCoverage:
                 continue
             kind, _, fact = rule.id.removeprefix("reference ").partition(": ")
             page_operation, page_section = PAGES[kind][1], PAGES[kind][2]
-            whole_page = bool(operation and schema_check)
-            if (whole_page and page_operation.endswith(operation.group(2))) or self._names(
+            if (route is not None and page_operation.endswith(route)) or self._names(
                 fact, words, labels, page_section
             ):
                 out.append(rule)
