@@ -50,9 +50,10 @@ TEST_MODULES = (
     "test_csv_import.py",
     "test_unimportable.py",
     "test_read_back.py",
-    *("test_party_all_or_nothing.py", "test_tenancy.py", "test_cell_formats.py", "test_upload_tampering.py", "test_concurrency.py", "test_pagination_ends.py", "test_limits.py"),  # noqa: E501 - issue 11
+    *("test_party_all_or_nothing.py", "test_tenancy.py", "test_cell_formats.py", "test_upload_tampering.py", "test_concurrency.py", "test_pagination_ends.py"),  # noqa: E501 - issue 11
     "test_stateful.py",
     "test_schemas.py",
+    "test_limits.py",  # issue 11: last, its 10,000-row files would make every later list page full
 )
 # importlib mode imports each check module under the name its path gives inside
 # ``dayzero_twin`` (a namespace package, hence the ini option) and, unlike the default
