@@ -16,6 +16,10 @@ that operation's reference page. Verdicts:
 Loaded with ``-p dayzero_twin.contract_tests.coverage``; ``--contract-report FILE``
 writes the table as Markdown. The verdicts are printed at the end of the run and, when
 JUnit XML is written, added to it as test-suite properties ``coverage <rule>``.
+
+Wiring into ``dayzero-contract``: add ``"-p", "dayzero_twin.contract_tests.coverage"`` to
+the pytest arguments the CLI builds, and a ``--report FILE`` option (``CONTRACT_REPORT``)
+passed on as ``--contract-report FILE``.
 """
 
 from __future__ import annotations
