@@ -174,6 +174,40 @@ class OpaqueCursor(Rewriter):
         return resp
 
 
+HEX_WIDTH = 64
+
+
+class HexCursor(Rewriter):
+    """CONTRACT §5: "A malformed cursor is 400" — what is malformed is the scheme's
+    business. Here cursors are hex, zero-padded to 64 digits, and the all-zero cursor is
+    well formed: it names the first page."""
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        params = req.params()
+        cursor = params.get("cursor")
+        if not (is_list(req) and cursor):
+            return req
+        digits = cursor.lstrip("0")
+        try:
+            decoded = bytes.fromhex(digits).decode("ascii") if digits else ""
+        except ValueError:
+            decoded = "!malformed!"
+        if decoded:
+            params["cursor"] = decoded
+        else:
+            params.pop("cursor")
+        return req.with_params(params)
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        body = resp.json()
+        if is_list(req) and resp.status == 200 and isinstance(body, dict):
+            for name in ("next_cursor", "prev_cursor"):
+                if isinstance(body.get(name), str):
+                    body[name] = body[name].encode("ascii").hex().rjust(HEX_WIDTH, "0")
+            return resp.with_json(body)
+        return resp
+
+
 class EnvelopeNumbers(Rewriter):
     """The reference page: `total` is "null when not calculated for performance", `limit`
     is "Pagination limit"; CONTRACT §4: a bulk `limit` is "null or ≥ the number of items".
@@ -345,6 +379,13 @@ VARIANTS: tuple[Variant, ...] = (
         OpaqueCursor,
         "test_read_back or test_pagination_ends or test_listed_and_fetched or "
         "test_unimportable or test_operation and GET",
+    ),
+    Variant(
+        "hex-cursor",
+        "hex cursors where the all-zero cursor is well formed (CONTRACT §5)",
+        HexCursor,
+        "test_read_back or test_pagination_ends or test_listed_and_fetched or "
+        "test_operation and GET",
     ),
     Variant(
         "envelope-numbers",
