@@ -13,6 +13,10 @@ that operation's reference page. Verdicts:
 * **not checked** — no covering check ran, with the reasons (skips such as "needs a
   second business" or "large-file checks are off", or "not selected").
 
+Besides the sections and facts, every rule label the checks cite (``CONTRACT §2 keys
+belong to the business that uploaded them``, …) is a rule of its own, so a fine-grained
+rule whose only check was skipped shows as not checked even when its section held.
+
 Loaded with ``-p dayzero_twin.contract_tests.coverage``; ``--contract-report FILE``
 writes the table as Markdown. The verdicts are printed at the end of the run and, when
 JUnit XML is written, added to it as test-suite properties ``coverage <rule>``.
@@ -127,7 +131,13 @@ class ContractCoverage:
     def __init__(self, config: pytest.Config, report_path: str | None) -> None:
         self.config = config
         self.report_path = report_path
-        self.rules = contract_rules()
+        self.documented = contract_rules()
+        self.labelled: dict[str, Rule] = {}  # each check label is a rule of its own too
+
+    @property
+    def rules(self) -> list[Rule]:
+        """The contract's sections and facts, then every check label met in this run."""
+        return [*self.documented, *(self.labelled[label] for label in sorted(self.labelled))]
         self.current: Check | None = None
 
     # -- which rules a check covers ----------------------------------------------------
@@ -146,8 +156,8 @@ class ContractCoverage:
         if route is not None:
             sections.update(next(s for prefix, s in SECTIONS_OF_OPERATION if prefix in route))
         words = {w.lower() for label in labels for w in re.findall(r"[A-Za-z_]+|\d{3}", label)}
-        out = []
-        for rule in self.rules:
+        out = [self.labelled.setdefault(label, Rule(label, "check label")) for label in labels]
+        for rule in self.documented:
             if rule.id.startswith("CONTRACT §"):
                 if rule.id.removeprefix("CONTRACT §") in sections:
                     out.append(rule)

@@ -54,3 +54,17 @@ def test_verdicts() -> None:
     assert (held.verdict, broken.verdict, unchecked.verdict) == (HELD, BROKEN, NOT_CHECKED)
     assert "needs a second business" in unchecked.why()
     assert "t2" in broken.why()
+
+
+def test_a_skipped_label_is_not_checked_even_when_its_section_held() -> None:
+    plugin = coverage()
+    skipped = Check(["CONTRACT §2 keys belong to the business that uploaded them"], "t_foreign")
+    passed = Check(["CONTRACT §2 direct upload returns 200"], "t_direct")
+    for rule in plugin.covered(skipped):
+        rule.skipped["t_foreign"] = "needs a second business"
+    for rule in plugin.covered(passed):
+        rule.passed.add("t_direct")
+    verdicts = {rule.id: (rule.verdict, rule.why()) for rule in plugin.rules}
+    assert verdicts["CONTRACT §2"][0] == HELD
+    label = verdicts["CONTRACT §2 keys belong to the business that uploaded them"]
+    assert label == (NOT_CHECKED, "needs a second business")
