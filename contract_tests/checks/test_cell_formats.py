@@ -19,10 +19,11 @@ from dayzero_twin.contract_tests.support.assertions import (
     expect_import_failed,
     expect_status,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
-from dayzero_twin.contract_tests.support.datagen import BILL_COLUMNS, INVOICE_COLUMNS, RunMarks
+from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_STRICT = (
@@ -73,15 +74,15 @@ def _bill_rows(marks: RunMarks, tag: str) -> tuple[list[dict[str, str]], list[Ce
 
 
 @rule(RULE_STRICT)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_lenient_spellings_are_refused(api: Api, marks: RunMarks, kind: str) -> None:
     tag = marks.tag()
     if kind == "invoices":
         rows, bad = _invoice_rows(marks, tag)
-        file = CsvFile(columns=INVOICE_COLUMNS, rows=tuple(rows))
+        file = CsvFile(columns=INVOICES.columns, rows=tuple(rows))
     else:
         rows, bad = _bill_rows(marks, tag)
-        file = CsvFile(columns=BILL_COLUMNS, rows=tuple(rows))
+        file = CsvFile(columns=BILLS.columns, rows=tuple(rows))
     done = import_file(api, kind, file)
     body = expect_import_failed(
         done.response, f"a {kind} file of lenient number and date spellings", rule=RULE_STRICT
@@ -121,7 +122,7 @@ def _padded_invoices(marks: RunMarks, tag: str) -> CsvFile:
             "unit_price": "  7",
         },
     )
-    return CsvFile(columns=INVOICE_COLUMNS, rows=rows, quote_all=True)
+    return CsvFile(columns=INVOICES.columns, rows=rows, quote_all=True)
 
 
 def _padded_bills(marks: RunMarks, tag: str) -> CsvFile:
@@ -141,11 +142,11 @@ def _padded_bills(marks: RunMarks, tag: str) -> CsvFile:
             "description": f"{tag} left",
         },
     )
-    return CsvFile(columns=BILL_COLUMNS, rows=rows, quote_all=True)
+    return CsvFile(columns=BILLS.columns, rows=rows, quote_all=True)
 
 
 @rule(RULE_TRIMMED)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_padded_and_quoted_cells_are_accepted(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:

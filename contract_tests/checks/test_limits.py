@@ -18,10 +18,11 @@ import pytest
 
 from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import expect_status
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import raw_csv
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import bulk_body, json_items
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 MAX_ROWS = 10_000
@@ -63,7 +64,7 @@ def full_file(kind: str, marks: RunMarks) -> tuple[bytes, int]:
 
 
 @rule(RULE_ROWS)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_exactly_max_rows_is_imported(
     api: Api, settings: Settings, marks: RunMarks, kind: str
 ) -> None:

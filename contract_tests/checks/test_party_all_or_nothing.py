@@ -22,10 +22,11 @@ from dayzero_twin.contract_tests.support.assertions import (
     expect_import_failed,
     expect_status,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
-from dayzero_twin.contract_tests.support.datagen import BILL_COLUMNS, INVOICE_COLUMNS, RunMarks
+from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file, json_items
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_PARTIES = (
@@ -47,12 +48,12 @@ def _refused_then_fresh(kind: str, marks: RunMarks) -> tuple[CsvFile, CsvFile, d
             "unit_price": "10",
         }
         refused = CsvFile(
-            columns=INVOICE_COLUMNS,
+            columns=INVOICES.columns,
             rows=(good, {**good, "item_description": f"bad {tag}", "unit_price": "abc"}),
         )
         fresh_name = f"Fresh Name {tag}"
         later = CsvFile(
-            columns=INVOICE_COLUMNS,
+            columns=INVOICES.columns,
             rows=({**good, "customer_name": fresh_name, "item_description": f"later {tag}"},),
         )
         return refused, later, {"customer_name": fresh_name}
@@ -64,12 +65,12 @@ def _refused_then_fresh(kind: str, marks: RunMarks) -> tuple[CsvFile, CsvFile, d
         "description": f"refused {tag}",
     }
     refused = CsvFile(
-        columns=BILL_COLUMNS,
+        columns=BILLS.columns,
         rows=(good, {**good, "amount": "abc", "description": f"bad {tag}"}),
     )
     fresh_email = marks.email("fresh")
     later = CsvFile(
-        columns=BILL_COLUMNS,
+        columns=BILLS.columns,
         rows=(
             {
                 "vendor_name": name,
@@ -89,7 +90,7 @@ def _same(field: str, actual: Any, wanted: str) -> bool:
 
 
 @rule(RULE_PARTIES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_refused_file_leaves_no_party(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:

@@ -23,9 +23,10 @@ from dayzero_twin.contract_tests.support.assertions import (
     expect_import_failed,
     expect_status,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
 from dayzero_twin.contract_tests.support.flows import bulk_body, import_file, json_items
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
 from dayzero_twin.contract_tests.support.pages import walk
 from dayzero_twin.contract_tests.support.rules import require, rule
 
@@ -37,7 +38,7 @@ FETCHED = 5
 
 
 @rule(RULE_KEY)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_key_edited_to_another_business_is_not_found(api: Api, marks: RunMarks, kind: str) -> None:
     business, other = api.settings.business_id, api.settings.other_business_id
     key = api.upload_key(simple_file(kind, marks, 1, "tenant-key").to_bytes())
@@ -54,7 +55,7 @@ def test_key_edited_to_another_business_is_not_found(api: Api, marks: RunMarks, 
 
 
 @rule(RULE_OWNER)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_listed_and_fetched_entities_are_the_callers(api: Api, marks: RunMarks, kind: str) -> None:
     business = api.settings.business_id.lower()
     done = import_file(api, kind, simple_file(kind, marks, 2, "tenant-owner"))
@@ -82,7 +83,7 @@ def test_listed_and_fetched_entities_are_the_callers(api: Api, marks: RunMarks, 
 
 
 @rule(RULE_KIND)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_id_of_the_other_kind_is_404(api: Api, marks: RunMarks, kind: str) -> None:
     other = OTHER_KIND[kind]
     done = import_file(api, other, simple_file(other, marks, 1, "tenant-kind"))
