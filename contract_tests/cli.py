@@ -28,7 +28,7 @@ import click
 import httpx
 import pytest
 
-from dayzero_twin.contract_tests import options, plugin
+from dayzero_twin.contract_tests import coverage, options, plugin
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,
@@ -82,6 +82,10 @@ RUN_OPTIONS: tuple[click.Option, ...] = (
     click.Option(["--junit-xml"], type=click.Path(dir_okay=False), metavar="FILE",
                  envvar="CONTRACT_JUNIT_XML", show_envvar=True,
                  help="Write a JUnit XML report, each failure naming its rule."),
+    click.Option(["--report"], type=click.Path(dir_okay=False), metavar="FILE",
+                 envvar="CONTRACT_REPORT", show_envvar=True,
+                 help="Write the contract coverage (each rule: held, broken or not checked, "
+                      "and why) as Markdown; it is printed and in the JUnit XML anyway."),
     click.Option(["-k", "keyword"], metavar="EXPR",
                  help="Only checks whose test name matches EXPR (pytest -k)."),
     click.Option(["-x", "--exitfirst"], is_flag=True, help="Stop at the first failure."),
@@ -111,7 +115,8 @@ def suite(ctx: click.Context, /, **values: Any) -> int | None:
                 click.echo(f"contract: cannot reach {settings.base_url}: {problem}", err=True)
                 return EXIT_ERROR
             run = plugin.ContractRun(settings, options.rules_from(values))
-            code = pytest.main(pytest_args(values), plugins=[plugin, run])
+            covered = coverage.CoverageRequest(values["report"])
+            code = pytest.main(pytest_args(values), plugins=[plugin, run, covered])
     except MockStartError as error:
         click.echo(f"contract: {error}", err=True)
         return EXIT_ERROR

@@ -21,9 +21,8 @@ Loaded with ``-p dayzero_twin.contract_tests.coverage``; ``--contract-report FIL
 writes the table as Markdown. The verdicts are printed at the end of the run and, when
 JUnit XML is written, added to it as test-suite properties ``coverage <rule>``.
 
-Wiring into ``dayzero-contract``: add ``"-p", "dayzero_twin.contract_tests.coverage"`` to
-the pytest arguments the CLI builds, and a ``--report FILE`` option (``CONTRACT_REPORT``)
-passed on as ``--contract-report FILE``.
+``dayzero-contract`` hands pytest a :class:`CoverageRequest` instead (its ``--report FILE``
+option, ``CONTRACT_REPORT``), so settings never travel as command-line text.
 """
 
 from __future__ import annotations
@@ -251,6 +250,19 @@ class ContractCoverage:
             text = rule.text.replace("|", "\\|")
             lines.append(f"| {rule.id} | {text} | {rule.verdict} | {rule.why()} |")
         return "\n".join(lines) + "\n"
+
+
+class CoverageRequest:
+    """What ``dayzero-contract`` hands pytest as a plugin object: coverage on, with the
+    Markdown report written to ``report_path`` (if any)."""
+
+    def __init__(self, report_path: str | None) -> None:
+        self.report_path = report_path
+
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.pluginmanager.register(
+            ContractCoverage(config, self.report_path), "contract-coverage"
+        )
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
