@@ -23,6 +23,7 @@ from dayzero_twin.mock_server.app import CONFIG_ENV, create_app
 from dayzero_twin.mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfig
 from dayzero_twin.mock_server.pipeline.scenarios import parse_latency
 from dayzero_twin.mock_server.service import MockService
+from dayzero_twin.mock_server.storage.errors import DataDirError
 from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
 
 
@@ -161,6 +162,25 @@ option = functools.partial(click.option, show_envvar=True)
               help="Restart when the slices or the world file change.")
 @option("--quiet", "-q", is_flag=True, envvar="MOCK_QUIET",
               help="No banner and no per-request log lines.")
+# --- bounded storage (issue 12) ------------------------------------------------------------
+@option("--max-entities-per-business", type=click.IntRange(0),
+        default=MockConfig.max_entities_per_business, show_default=True,
+        envvar="MOCK_MAX_ENTITIES_PER_BUSINESS",
+        help="Invoices and bills kept per business; past it the oldest are evicted "
+             "(never an import's own). 0: no limit.")
+@option("--max-uploads-per-business", type=click.IntRange(0),
+        default=MockConfig.max_uploads_per_business, show_default=True,
+        envvar="MOCK_MAX_UPLOADS_PER_BUSINESS",
+        help="Uploads kept per business; past it the least recently used go. 0: no limit.")
+@option("--max-upload-bytes-per-business", type=click.IntRange(0),
+        default=MockConfig.max_upload_bytes_per_business, show_default=True,
+        envvar="MOCK_MAX_UPLOAD_BYTES_PER_BUSINESS",
+        help="Bytes of uploads kept per business, evicted like --max-uploads-per-business.")
+@option("--journal-max-bytes", type=click.IntRange(1),
+        default=MockConfig.journal_max_bytes, show_default=True,
+        envvar="MOCK_JOURNAL_MAX_BYTES",
+        help="Bytes the request journal may hold in all; the oldest entries go first.")
+# --- end of bounded storage ----------------------------------------------------------------
 def main(**options: Any) -> None:
     """Run the offline twin of DayZero's bulk-import API.
 
@@ -185,6 +205,10 @@ def main(**options: Any) -> None:
         presign_ttl_seconds=options["presign_ttl"],
         log_requests=not options["quiet"],
         reload=options["reload"],
+        max_entities_per_business=options["max_entities_per_business"],
+        max_uploads_per_business=options["max_uploads_per_business"],
+        max_upload_bytes_per_business=options["max_upload_bytes_per_business"],
+        journal_max_bytes=options["journal_max_bytes"],
     )
     url = config.public_base_url or f"http://{_url_host(config.host)}:{config.port}"
     quiet = options["quiet"]
@@ -203,8 +227,9 @@ def main(**options: Any) -> None:
             click.echo(banner(config, service, url))
         if app is None:
             service.close()
-    except (BundleError, OSError, ValueError) as error:
-        raise click.ClickException(str(error)) from error
+    except (BundleError, DataDirError, OSError, ValueError) as error:
+        # One line and a non-zero exit: a host fault is not a bug, so no traceback.
+        raise click.ClickException(" ".join(str(error).split())) from None
     if app is not None:
         uvicorn.run(app, **common)
         return

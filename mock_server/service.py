@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 import threading
 import uuid
@@ -44,6 +45,8 @@ from dayzero_twin.mock_server.domain.pdf import render_invoice
 from dayzero_twin.mock_server.domain.samples import PREFIX as SAMPLES_PREFIX
 from dayzero_twin.mock_server.domain.samples import Samples
 from dayzero_twin.mock_server.domain.world import Party, load_world
+from dayzero_twin.mock_server.storage.budget import Budget
+from dayzero_twin.mock_server.storage.errors import StoreWriteFailed
 from dayzero_twin.mock_server.storage.store import Page, open_store
 from dayzero_twin.mock_server.storage.uploads import (
     DEFAULT_CONTENT_TYPE,
@@ -70,6 +73,22 @@ _SHOWN_KEY_CHARS = 300  # whole keys of this mock fit; a fuzzer's megabyte key d
 _CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 _CURSOR = re.compile(r"(invoices|bills):([on]):(0|[1-9][0-9]{0,17})", re.ASCII)
 _PARTY_KIND = {"invoices": "customers", "bills": "vendors"}
+logger = logging.getLogger("dayzero.mock.storage")
+
+
+def budget_of(config: MockConfig) -> Budget:
+    """The storage budget ``config`` asks for."""
+    return Budget(
+        max_entities_per_business=config.max_entities_per_business,
+        max_uploads_per_business=config.max_uploads_per_business,
+        max_upload_bytes_per_business=config.max_upload_bytes_per_business,
+    )
+
+
+def _not_stored(what: str, failure: StoreWriteFailed) -> str:
+    """The client's message for a write the store could not keep (disk full, I/O)."""
+    return (f"The mock could not store this {what} ({failure.reason}); nothing of it was "
+            "kept. Free disk space for --data-dir or POST /__mock/reset, then retry.")
 
 
 def _encode_cursor(kind: str, older: bool, bound: int) -> str:
@@ -107,7 +126,7 @@ class MockService:
         self._config = config
         self._world = load_world(config.world_file)
         self._clock = Clock(config.clock)
-        self._store = open_store(config.data_dir)
+        self._store = open_store(config.data_dir, budget_of(config))
         self._ids = IdSource(config.seed, self._store.id_position)
         self._presigner = Presigner(config.presign_secret or derive_secret(config.seed),
                                     config.presign_ttl_seconds)
@@ -176,7 +195,7 @@ class MockService:
             key = make_key(business, self._ids.next_id(), filename)
             upload = Upload(business, key, filename, content_type or DEFAULT_CONTENT_TYPE,
                             len(data))
-            self._store.put_upload(upload, data, self._ids.position)
+            self._put_upload(upload, data)
         return {"s3_key": key, "filename": filename, "size": upload.size,
                 "content_type": upload.content_type}
 
@@ -186,7 +205,11 @@ class MockService:
         business = str(business_id)
         with self._lock:
             key = make_key(business, self._ids.next_id(), filename)
-            self._store.save_id_position(self._ids.position)
+            try:
+                self._store.save_id_position(self._ids.position)
+            except StoreWriteFailed as failure:
+                # Only the ids' replay position is lost; the URL itself needs no storage.
+                logger.warning("could not record the id position (%s)", failure.reason)
             url = self._presigner.url(base_url, business, key,
                                       content_type or DEFAULT_CONTENT_TYPE, self.now())
         return {"upload_url": url, "s3_key": key, "expires_in": self._presigner.ttl_seconds}
@@ -199,8 +222,27 @@ class MockService:
         upload = Upload(signed.business_id, signed.key, signed.filename,
                         content_type or signed.content_type, len(data))
         with self._lock:
-            self._store.put_upload(upload, data, self._ids.position)
+            self._put_upload(upload, data)
         return {"s3_key": upload.key, "size": upload.size}
+
+    def _put_upload(self, upload: Upload, data: bytes) -> None:
+        """Store an upload; a store failure is 413, the one documented refusal of an
+        upload that is about its bytes (the mock cannot hold them)."""
+        try:
+            self._store.put_upload(upload, data, self._ids.position)
+        except StoreWriteFailed as failure:
+            raise PayloadTooLarge(_not_stored("upload", failure)) from None
+
+    def _commit(self, kind: str, business: str, entities: list[dict[str, Any]],
+                parties: list[Party], last_number: int | None, s3_key: str) -> None:
+        """Commit one import; a store failure is the bulk operations' 400 with no row
+        errors, and, the commit being one transaction, nothing of the file is kept."""
+        used = None if s3_key.startswith(SAMPLES_PREFIX) else s3_key
+        try:
+            self._store.commit(kind, business, entities, parties, last_number,
+                               self._ids.position, used)
+        except StoreWriteFailed as failure:
+            raise ImportFailed(_not_stored("import", failure)) from None
 
     def _read_upload(self, business: str, key: str) -> bytes:
         if key.startswith(SAMPLES_PREFIX):
@@ -248,9 +290,8 @@ class MockService:
             first = self._store.last_number(business) + 1
             invoices, customers = domain.build_invoices(
                 plan, self._ids.take, business, format_datetime(self.now()), finalize, first)
-            self._store.commit("invoices", business, invoices, customers,
-                               first + len(invoices) - 1 if finalize else None,
-                               self._ids.position)
+            self._commit("invoices", business, invoices, customers,
+                         first + len(invoices) - 1 if finalize else None, s3_key)
             for customer in customers:
                 index.add(customer)
         return [self._invoice_out(invoice, base_url) for invoice in invoices]
@@ -268,7 +309,7 @@ class MockService:
                 raise self._fail(errors + plan.errors, csv_import.BILL_COLUMNS)
             bills, vendors = domain.build_bills(
                 plan, self._ids.take, business, format_datetime(self.now()), approve, s3_key)
-            self._store.commit("bills", business, bills, vendors, None, self._ids.position)
+            self._commit("bills", business, bills, vendors, None, s3_key)
             for vendor in vendors:
                 index.add(vendor)
         return [dict(bill) for bill in bills]
@@ -363,6 +404,13 @@ class MockService:
                     business[_PARTY_KIND[kind]] = [
                         party.as_dict() for party in self._index(kind, business["id"])]
         return described
+
+    def storage_figures(self) -> dict[str, Any]:
+        """Budget, entities and uploads kept, evicted so far: for ``/__mock/health``."""
+        with self._lock:
+            figures = self._store.figures()
+        figures["data_dir"] = str(self._config.data_dir) if self._config.data_dir else None
+        return figures
 
     def samples(self) -> list[dict[str, Any]]:
         """The ``samples/...`` keys every business can import without uploading."""
