@@ -326,7 +326,7 @@ def create_app(config: MockConfig | None = None) -> MockApp:
         service=service,
         generator=Generator(config.seed, service.now),
         scenarios=ScenarioBook(),
-        journal=Journal(config.journal_size),
+        journal=Journal(config.journal_size, config.journal_max_bytes),
         rng=random.Random(config.seed),
     )
 

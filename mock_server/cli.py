@@ -139,7 +139,8 @@ option = functools.partial(click.option, show_envvar=True)
 @option("--clock", type=ClockParam(), envvar="MOCK_CLOCK",
               help="Start the mock's clock here and advance it 1 s per request, for "
                    "reproducible responses (e.g. 2026-01-15T09:00:00Z). Default: wall clock.")
-@option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+# No file_okay=False: the store checks the path itself and says so in one line.
+@option("--data-dir", type=click.Path(path_type=Path),
               envvar="MOCK_DATA_DIR", help="Keep created data in SQLite here across restarts.")
 @option("--world", "world_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="MOCK_WORLD",

@@ -389,13 +389,13 @@ class SqliteStore(Store):
                  busy_timeout: float = 5.0) -> None:
         self._budget = budget or Budget()
         self.ledger = Ledger(self._budget)
+        if data_dir.exists() and not data_dir.is_dir():
+            raise DataDirError(f"data directory {data_dir} is not a directory")
         try:
             data_dir.mkdir(parents=True, exist_ok=True)
         except OSError as error:
             raise DataDirError(f"data directory {data_dir} cannot be created "
                                f"({describe(error)})") from None
-        if not data_dir.is_dir():
-            raise DataDirError(f"data directory {data_dir} is not a directory")
         self._lock = DataDirLock(data_dir)
         self._lock.acquire()
         try:
