@@ -22,8 +22,8 @@ from pathlib import Path
 
 import pytest
 
-from bench.stress.harness import Api, MockProcess
 from bench.stress.csvgen import new_marker, valid_csv
+from bench.stress.harness import Api, MockProcess
 from dayzero_twin.mock_server.storage.errors import DataDirError, DataDirLocked
 from dayzero_twin.mock_server.storage.lock import LOCK_NAME
 from dayzero_twin.mock_server.storage.store import DB_NAME, SqliteStore

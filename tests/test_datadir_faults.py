@@ -30,7 +30,6 @@ from fastapi.testclient import TestClient
 
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.storage.store import SqliteStore
-from tests.conftest import mock_config
 
 A = "b5a1c6de-0000-4000-8000-000000000001"
 HEADERS = {"Authorization": "Bearer dz_mock_token", "x-business-id": A}
