@@ -170,6 +170,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     ]
     load, stop, samples = Load(), threading.Event(), []
     load_average = os.getloadavg()[0]
+    began = datetime.now(UTC).isoformat(timespec="seconds")
     try:
         with MockProcess(data_dir=data_dir, extra_args=budget_args) as mock, \
                 httpx.Client(base_url=mock.base_url, timeout=10.0) as client:
@@ -192,7 +193,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if scratch is not None:
             scratch.cleanup()
     return {
-        "started": datetime.now(UTC).isoformat(timespec="seconds"),
+        "started": began,
+        "ended": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_1m_at_start": round(load_average, 2),
         "cpus": os.cpu_count(),
         "settings": {key: (str(value) if isinstance(value, Path) else value)
