@@ -183,13 +183,17 @@ class _Series:
     def __len__(self) -> int:
         return len(self.seqs) - self.start
 
-    def oldest_seq(self) -> int | None:
-        return self.seqs[self.start] if self.start < len(self.seqs) else None
+    def older_than(self, seq: int) -> int:
+        """How many live entities have a sequence number below ``seq``."""
+        return bisect.bisect_left(self.seqs, seq, lo=self.start) - self.start
 
-    def evict_oldest(self) -> None:
-        del self.by_id[self.items[self.start]["id"]]
-        self.items[self.start] = _EVICTED
-        self.start += 1
+    def evict_oldest(self, count: int) -> None:
+        start, end = self.start, self.start + count
+        by_id = self.by_id
+        for entity in self.items[start:end]:
+            del by_id[entity["id"]]
+        self.items[start:end] = [_EVICTED] * count
+        self.start = end
         if self.start >= _COMPACT_AFTER and self.start * 2 >= len(self.seqs):
             del self.seqs[:self.start]
             del self.items[:self.start]
@@ -270,12 +274,19 @@ class MemoryStore(Store):
         if not count:
             self.ledger.settled(business_id, "entities")
             return
-        kinds = [series for kind in ENTITY_KINDS
-                 if (series := self._series.get((kind, business_id))) is not None]
-        for _ in range(count):
-            oldest = min((series for series in kinds if len(series)),
-                         key=lambda series: series.oldest_seq() or 0)
-            oldest.evict_oldest()
+        live = [series for kind in ENTITY_KINDS
+                if (series := self._series.get((kind, business_id))) is not None and series]
+        remaining = count
+        while remaining:
+            # Merge the kinds by age: take the run of one kind older than the other's head.
+            live.sort(key=lambda series: series.seqs[series.start])
+            first = live[0]
+            run = (first.older_than(live[1].seqs[live[1].start]) if len(live) > 1
+                   else len(first))
+            take = min(run, remaining)
+            first.evict_oldest(take)
+            remaining -= take
+            live = [series for series in live if series]
         self._held[business_id] = held - count
         self.ledger.entities_evicted(business_id, count)
 
