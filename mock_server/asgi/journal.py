@@ -2,10 +2,10 @@
 
 Both come from one pure ASGI layer wrapped around the whole app, so they see every
 answer, the 404s, the CORS preflights and the catch-all 500 included. The journal is a
-ring buffer bounded in entries and in bytes (``Journal``). Recording happens on every request while reading is rare, so an
-entry keeps references (the raw header lists, the body chunks up to a cap) and builds
-its JSON view only when someone reads ``/__mock/journal``: nothing is decoded, copied or
-formatted on the request path.
+ring buffer bounded in entries and in bytes (``Journal``). Recording happens on every
+request while reading is rare, so an entry keeps references (the raw header lists, the
+body chunks up to a cap) and builds its JSON view only when someone reads
+``/__mock/journal``: nothing is decoded, copied or formatted on the request path.
 """
 
 from __future__ import annotations
