@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints mock test contract lint openapi bench soak clean
+.PHONY: help install constraints mock test contract lint openapi bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -76,6 +76,7 @@ openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
 
+.PHONY: soak
 soak: $(STAMP) ## Soak run: sustained upload+import load, RSS against the storage budget (SOAK_ARGS=)
 	$(BIN)/python -m bench soak $(SOAK_ARGS)
 
