@@ -11,18 +11,24 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints mock test contract lint openapi bench clean
+.PHONY: help install constraints mock test contract lint openapi dist bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
 	@echo "  mock options: PORT HOST SEED CLOCK DATA_DIR WORLD LATENCY OPENAPI_DIR CORS_ORIGIN"
 	@echo "                PUBLIC_BASE_URL (or MOCK_* env vars; more: MOCK_ARGS='--reload --quiet')"
-	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES SEED JUNIT_XML"
+	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES"
+	@echo "                    SEED MAX_ROWS MAX_EXPIRY_WAIT JUNIT_XML (or CONTRACT_* env vars;"
+	@echo "                    more: CONTRACT_ARGS='--rule §3.1 -x -v')"
 
+# PYTHONWARNINGS silences the one note setuptools prints on every editable install that
+# maps folders onto packages (openapi/ onto dayzero_twin.openapi, ...): that a folder
+# named like the package could shadow it. No folder is named dayzero_twin.
 $(STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
+	PYTHONWARNINGS='ignore:Editable installation' \
+		$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	@touch $(STAMP)
 
 install: $(STAMP) ## Create or refresh the virtual environment in .venv/
@@ -50,13 +56,15 @@ test: $(STAMP) ## Lint, then run the project's tests (the contract suite against
 	$(BIN)/python -m pytest
 
 contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID=...; no BASE_URL: against a fresh mock)
-	$(BIN)/python -m dayzero_twin.contract_tests \
+	$(BIN)/dayzero-contract \
 		$(if $(BASE_URL),--base-url $(BASE_URL)) $(if $(TOKEN),--token $(TOKEN)) \
 		$(if $(BUSINESS_ID),--business-id $(BUSINESS_ID)) \
 		$(if $(OTHER_BUSINESS_ID),--other-business-id $(OTHER_BUSINESS_ID)) \
 		$(if $(SECOND_BUSINESS_ID),--second-business-id $(SECOND_BUSINESS_ID)) \
 		$(if $(MAX_EXAMPLES),--max-examples $(MAX_EXAMPLES)) $(if $(SEED),--seed $(SEED)) \
-		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML))
+		$(if $(MAX_ROWS),--max-rows $(MAX_ROWS)) \
+		$(if $(MAX_EXPIRY_WAIT),--max-expiry-wait $(MAX_EXPIRY_WAIT)) \
+		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML)) $(CONTRACT_ARGS)
 
 TYPECHECK := build/typecheck/dayzero_twin
 PACKAGE_DIRS := openapi mock_server contract_tests docs
@@ -73,6 +81,12 @@ lint: $(STAMP) ## ruff, import layers, mypy, openapi-spec-validator and Redocly 
 openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/openapi.yaml
 	$(BIN)/dayzero-openapi --out build
 
+# setuptools notes "byte-compiling is disabled" under PYTHONDONTWRITEBYTECODE; the wheel
+# carries no bytecode either way.
+dist: $(STAMP) ## Build the wheel and the sdist into dist/ (the wheel is built from the sdist)
+	rm -rf dist
+	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir dist .
+
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
 
@@ -81,4 +95,4 @@ soak: $(STAMP) ## Soak run: sustained upload+import load, RSS against the storag
 	$(BIN)/python -m bench soak $(SOAK_ARGS)
 
 clean: ## Remove the virtual environment and build output
-	rm -rf $(VENV) build .pytest_cache .ruff_cache
+	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

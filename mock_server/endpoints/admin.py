@@ -2,8 +2,10 @@
 
 Health, reset, the world (tokens, businesses, seeded customers and vendors), the request
 journal, the sample catalogue, armed scenarios, and the two URLs the domain hands out in
-responses: the presigned PUT target and the invoice PDF. None of these need a token: the
-PUT URL carries its own signature and the PDF link is meant to open in a browser.
+responses: the presigned PUT target and the invoice PDF. Who may call what is decided in
+front of these routes (:mod:`mock_server.asgi.guard`): the PUT URL carries its own
+signature and the PDF link is meant to open in a browser, so neither needs the admin
+token; the journal hides credentials (:mod:`mock_server.asgi.redact`).
 """
 
 from __future__ import annotations
@@ -16,10 +18,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dayzero_twin.mock_server.asgi import redact
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
-from dayzero_twin.mock_server.endpoints.operations import Runtime, in_thread
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
 from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import ServiceError
 
 PREFIX = "/__mock"
@@ -48,6 +51,9 @@ def _optional_uuid(text: str | None) -> UUID | None:
 def admin_routes(runtime: Runtime) -> list[BaseRoute]:
     """The routes of the admin API, bound to one runtime."""
     service = runtime.service
+    in_thread = runtime.offload.in_thread
+    # Secrets the journal must not show even where no header name gives them away.
+    secrets = [*service.world().get("tokens", {}), *filter(None, [runtime.config.admin_token])]
 
     async def health(request: Request) -> Response:
         return json_response(
@@ -83,6 +89,7 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
             business_id=request.query_params.get("business_id"),
             limit=min(int(raw_limit), runtime.config.journal_size),
         )
+        entries = redact.scrub(entries, secrets)
         return json_response({"items": entries, "count": len(entries)})
 
     async def samples(request: Request) -> Response:
