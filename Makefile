@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints mock test contract lint openapi dist bench clean
+.PHONY: help install constraints browser mock test contract lint openapi dist clients bench clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -42,6 +42,23 @@ constraints: ## Pin the newest versions pyproject.toml allows into constraints.t
 		--exclude-editable; } > build/constraints.txt && mv build/constraints.txt constraints.txt
 	@echo "constraints.txt refreshed: run make test before committing it"
 
+# The browser tests (tests/test_inspector_browser.py) drive Debian's Chromium through
+# Playwright, which downloads no browser of its own. Installing it needs root and apt;
+# without them this only warns, and those tests skip saying why.
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
+browser: ## Install Debian's Chromium for the browser tests when it is missing (root + apt)
+	@if [ -x "$(CHROMIUM)" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing chromium with apt-get (for the browser tests)"; \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+			--no-install-recommends chromium fonts-dejavu-core >/dev/null; } \
+		|| echo "make browser: apt-get could not install chromium; browser tests will skip" >&2; \
+	else \
+		echo "make browser: no $(CHROMIUM), and apt-get needs root; browser tests will skip" >&2; \
+	fi
+
 mock: $(STAMP) ## Run the mock server on http://127.0.0.1:4010 (PORT=, HOST= to change)
 	$(BIN)/dayzero-mock --host $(HOST) --port $(PORT) \
 		$(if $(SEED),--seed $(SEED)) $(if $(CLOCK),--clock $(CLOCK)) \
@@ -51,7 +68,7 @@ mock: $(STAMP) ## Run the mock server on http://127.0.0.1:4010 (PORT=, HOST= to 
 		$(if $(PUBLIC_BASE_URL),--public-base-url $(PUBLIC_BASE_URL)) \
 		$(MOCK_ARGS)
 
-test: $(STAMP) ## Lint, then run the project's tests (the contract suite against the mock included)
+test: $(STAMP) browser ## Lint, then run the project's tests (the contract suite, the browser included)
 	$(BIN)/ruff check .
 	$(BIN)/python -m pytest
 
@@ -86,6 +103,9 @@ openapi: $(STAMP) ## Write the bundled contract to build/openapi.json and build/
 dist: $(STAMP) ## Build the wheel and the sdist into dist/ (the wheel is built from the sdist)
 	rm -rf dist
 	env -u PYTHONDONTWRITEBYTECODE $(BIN)/python -m build --outdir dist .
+
+clients: $(STAMP) ## Generate TypeScript and Python clients from the bundle, run them against a mock
+	$(BIN)/python -m pytest -q tests/test_generated_clients.py
 
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench

@@ -85,6 +85,14 @@ SETTINGS_OPTIONS: tuple[click.Option, ...] = (
             show_default=True, envvar="CONTRACT_MAX_EXPIRY_WAIT",
             help="Wait for a presigned upload URL to expire when it lives at most this many "
                  "seconds; else that check is skipped."),
+    _option("--large-files", type=click.BOOL, default=True, show_default=True,
+            envvar="CONTRACT_LARGE_FILES",
+            help="Run the large-file checks (a file of exactly 10,000 rows, 10 MiB PUTs); "
+                 "false skips them."),
+    _option("--large-file-rows", type=click.IntRange(0), default=10_000, show_default=True,
+            envvar="CONTRACT_LARGE_FILE_ROWS",
+            help="Most rows one large file may create in the business; below 10,000 the "
+                 "row-limit check is skipped."),
 )
 RULE_OPTION = _option("--rule", "rules", multiple=True, metavar="TEXT",
                       help="Only checks whose rule contains TEXT, e.g. '§3.1' (repeatable).")

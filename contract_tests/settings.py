@@ -34,6 +34,10 @@ class Settings:
     max_rows: int = DEFAULT_MAX_ROWS
     timeout: float = DEFAULT_TIMEOUT
     max_expiry_wait: float = DEFAULT_MAX_EXPIRY_WAIT
+    # Large-file checks (a limit's both sides: 10,000 data rows, 10 MiB): on or off, and the
+    # most rows one such file may create in the business (below 10,000 they are skipped).
+    large_files: bool = True
+    large_file_rows: int = 10_000
 
     @property
     def csv_examples(self) -> int:

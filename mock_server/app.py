@@ -19,6 +19,7 @@ from contextlib import asynccontextmanager
 from functools import partial
 
 from fastapi import FastAPI
+from prometheus_client import CollectorRegistry
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -30,10 +31,12 @@ from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
 from dayzero_twin.mock_server.asgi.guard import AdminGuard
 from dayzero_twin.mock_server.asgi.hosts import HostGuard, HostPolicy
 from dayzero_twin.mock_server.asgi.journal import Recorder
+from dayzero_twin.mock_server.asgi.metrics import RequestMetrics
 from dayzero_twin.mock_server.asgi.paths import compile_template
 from dayzero_twin.mock_server.config import MockConfig
 from dayzero_twin.mock_server.endpoints.admin import admin_routes
 from dayzero_twin.mock_server.endpoints.docs import docs_routes
+from dayzero_twin.mock_server.endpoints.metrics import metrics_routes
 from dayzero_twin.mock_server.endpoints.operation_endpoint import OperationEndpoint
 from dayzero_twin.mock_server.pipeline.scenarios import attach_transport
 from dayzero_twin.mock_server.pipeline.spec import CompiledSpec, compile_spec
@@ -94,6 +97,10 @@ def create_app(config: MockConfig | None = None) -> MockApp:
     targets = [Target(op.method, op.path, OperationEndpoint(op, runtime)) for op in spec.operations]
     app.router.routes.extend(docs_routes(spec, config.public_base_url))
     app.router.routes.extend(admin_routes(runtime))
+    registry = CollectorRegistry()  # the app's own: tests build many apps per process
+    request_metrics = RequestMetrics()
+    registry.register(request_metrics)
+    app.router.routes.extend(metrics_routes(runtime, registry))
     app.router.routes.extend(
         Route(compile_template(t.path).starlette_path, t.endpoint, methods=[t.method])
         for t in targets
@@ -111,7 +118,9 @@ def create_app(config: MockConfig | None = None) -> MockApp:
             max_age=600,
         )
     inner = HostGuard(inner, HostPolicy.from_config(config))  # before CORS: every request
-    app.entry = Recorder(inner, runtime.journal, config.log_requests, service.now)
+    app.entry = Recorder(
+        inner, runtime.journal, config.log_requests, service.now, request_metrics.observe
+    )
     return app
 
 

@@ -387,6 +387,39 @@ class MockService:
         figures["data_dir"] = str(self._config.data_dir) if self._config.data_dir else None
         return figures
 
+    def holdings(self, limit: int = 10) -> list[dict[str, Any]]:
+        """What each business of the world holds now: counts, upload bytes, newest items.
+
+        For the inspector page and the metrics gauges, so one read under the lock gives a
+        consistent picture. ``limit`` caps the newest-first items listed per kind; 0 lists
+        none and costs only the counts (what a metrics scrape needs).
+        """
+        limit = max(0, min(limit, MAX_PAGE_SIZE))
+        described = []
+        with self._lock:
+            for business in self._world.businesses.values():
+                described.append(self._holding(business.id, business.name, limit))
+        return described
+
+    def _holding(self, business: str, name: str, limit: int) -> dict[str, Any]:
+        uploads = self._store.uploads(business)
+        counts = {kind.name: self._store.count(kind.name, business) for kind in KINDS}
+        indexes = {kind.party_kind: self._index(kind, business) for kind in KINDS}
+        counts.update((party_kind, len(index)) for party_kind, index in indexes.items())
+        counts["uploads"] = len(uploads)
+        held: dict[str, Any] = {"id": business, "name": name, "counts": counts,
+                                "upload_bytes": sum(upload.size for upload in uploads)}
+        if limit:
+            for kind in KINDS:
+                page = self._store.page(kind.name, business, limit, True, None)
+                held[kind.name] = [dict(entity) for entity in page.items]
+            for party_kind, index in indexes.items():
+                newest = list(index)[::-1][:limit]
+                held[party_kind] = [party.as_dict() for party in newest]
+            held["uploads"] = [{"s3_key": u.key, "filename": u.filename, "size": u.size,
+                                "content_type": u.content_type} for u in uploads[:limit]]
+        return held
+
     def samples(self) -> list[dict[str, Any]]:
         """The ``samples/...`` keys every business can import without uploading."""
         return self._samples.catalogue()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Callable
 from typing import Any
 
@@ -178,9 +179,16 @@ def test_cors_origin_can_be_changed_or_switched_off(mock_app: Callable[..., Mock
 # --------------------------------------------------------------------------- docs
 
 
-def test_docs_are_offline_and_show_the_bundle(client: TestClient) -> None:
-    import re
+# What makes a browser fetch: an image or script source, a CSS url() or @import, fetch().
+_REMOTE_LOAD = re.compile(
+    r"""(?:\bsrc|srcset)\s*[:=]\s*["'`](?:https?:)?//[^"'`]*"""
+    r"""|url\(\s*["']?(?:https?:)?//[^)]*"""
+    r"""|@import\s+(?:url\()?["']?(?:https?:)?//[^;]*"""
+    r"""|\bfetch\(\s*["'`]https?://[^"'`]*"""
+)
 
+
+def test_docs_are_offline_and_show_the_bundle(client: TestClient) -> None:
     from dayzero_twin.openapi.bundle import load_bundle
 
     assert client.get("/openapi.json").json() == load_bundle()
@@ -190,7 +198,11 @@ def test_docs_are_offline_and_show_the_bundle(client: TestClient) -> None:
         assert references, page
         assert not [r for r in references if re.match(r"(https?:)?//", r)], references
         for reference in references:
-            assert client.get(reference).status_code == 200, reference
+            asset = client.get(reference)
+            assert asset.status_code == 200, reference
+            if reference.endswith((".js", ".css")):
+                remote = _REMOTE_LOAD.findall(asset.text)
+                assert not remote, (reference, remote)
     docs_spec = client.get("/__mock/docs/openapi.json").json()
     assert docs_spec["servers"][0]["url"] == "http://testserver"
     assert docs_spec["paths"] == load_bundle()["paths"]

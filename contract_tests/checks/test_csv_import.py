@@ -118,7 +118,7 @@ def test_invoice_numbers_unique_across_files(api: Api, marks: RunMarks, registry
     )
 
 
-@rule("CONTRACT §3 created entities carry recent, ordered timestamps")
+@rule("reference: created_at is the Creation timestamp (later imports, later stamps)")
 def test_later_imports_are_stamped_later(api: Api, marks: RunMarks, registry: Registry) -> None:
     first = check_import(api, registry, INVOICES, simple_invoice_file(marks, 2, "clock-a"), None)
     second = check_import(api, registry, INVOICES, simple_invoice_file(marks, 2, "clock-b"), None)
@@ -126,7 +126,7 @@ def test_later_imports_are_stamped_later(api: Api, marks: RunMarks, registry: Re
     earliest_second = min(created_at(item) for item in second)
     require(
         earliest_second >= latest_first - timedelta(seconds=1),
-        "CONTRACT §3 created entities carry recent, ordered timestamps",
+        "reference: created_at is the Creation timestamp (later imports, later stamps)",
         f"the second import's created_at {earliest_second.isoformat()} precedes the first "
         f"import's {latest_first.isoformat()}",
     )

@@ -104,14 +104,15 @@ def test_default_page_is_at_most_50(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §5 a malformed cursor is 400")
-@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%", "0" * 64])
+# Malformed under any cursor scheme; "0" * 64 is not: an offset or hex cursor may read it.
+@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%"])
 @pytest.mark.parametrize("kind", KIND_NAMES)
 def test_malformed_cursor_is_400(api: Api, kind: str, cursor: str) -> None:
     response = api.list(kind, cursor=cursor)
     expect_status(
         response, 400, "CONTRACT §5 a malformed cursor is 400", f"GET /{kind}?cursor={cursor!r}"
     )
-    expect_error_body(response, "CONTRACT §1 400 body is {detail: <message>}")
+    # No body check: CONTRACT §5 documents the status only (§1's 400 body is the bulk one).
 
 
 def _not_found(api: Api, kind: str, entity_id: str, what: str, **kwargs: Any) -> None:

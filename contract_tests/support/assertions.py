@@ -313,14 +313,14 @@ def expect_timestamps(
         stamps[name] = stamp
         require(
             window.contains(stamp),
-            "CONTRACT §3 created entities carry recent timestamps",
+            "reference: created_at is the Creation timestamp (recent timestamps, ± 5 min)",
             f"{where}: {name} {item.get(name)} is outside the request's time "
             f"({window.started.isoformat()} .. {window.finished.isoformat()}, ± {CLOCK_SKEW})",
             response,
         )
     require(
         stamps["created_at"] <= stamps["updated_at"],
-        "CONTRACT §3 timestamps are ordered: created_at <= updated_at",
+        "reference: updated_at (Last update timestamp) is not before created_at (Creation)",
         f"{where}: created_at {item['created_at']} > updated_at {item['updated_at']}",
         response,
     )

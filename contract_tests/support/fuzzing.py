@@ -38,6 +38,7 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 from schemathesis.specs.openapi import checks as builtin
 
 from dayzero_twin.contract_tests.settings import Settings
+from dayzero_twin.contract_tests.support import documented
 from dayzero_twin.contract_tests.support.kinds import kind_of_operation
 from dayzero_twin.contract_tests.support.lax import request_is_acceptable
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
@@ -190,8 +191,8 @@ def _unparseable_body(case: Any) -> bool:
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
-    builtin.content_type_conformance,
-    builtin.response_schema_conformance,
+    documented.content_type_conformance,
+    documented.response_schema_conformance,
     builtin.response_headers_conformance,
     builtin.positive_data_acceptance,
     negative_data_rejection,

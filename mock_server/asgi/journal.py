@@ -40,6 +40,9 @@ UNJOURNALED_PREFIXES = (
     "/__mock/journal",
     "/__mock/health",
     "/__mock/assets",
+    "/__mock/inspector",
+    "/__mock/businesses",
+    "/__mock/metrics",
     "/docs",
     "/redoc",
     "/openapi.json",
@@ -247,12 +250,19 @@ class Recorder:
     """Pure ASGI: request id header, log line, journal entry, last-resort 500."""
 
     def __init__(
-        self, app: ASGIApp, journal: Journal, log_requests: bool, clock: Callable[[], datetime]
+        self,
+        app: ASGIApp,
+        journal: Journal,
+        log_requests: bool,
+        clock: Callable[[], datetime],
+        observe: Callable[[str | None, int, float], None] | None = None,
     ) -> None:
         self.app = app
         self.journal = journal
         self.log_requests = log_requests
         self.clock = clock
+        # Operation id, status and seconds of every answered request (the metrics).
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -316,6 +326,8 @@ class Recorder:
                 entry.note = entry.note or CLIENT_GONE_NOTE
                 entry.status = 408 if entry.note == BODY_TIMEOUT_NOTE else CLIENT_GONE_STATUS
             entry.operation_id = scope.get(OPERATION_KEY)
+            if self.observe is not None:
+                self.observe(entry.operation_id, entry.status, entry.duration_ms / 1000)
             if self.log_requests:
                 status = entry.status or "---"
                 note = f" ({entry.note})" if entry.note else ""

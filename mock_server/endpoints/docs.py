@@ -6,11 +6,18 @@ FastAPI generated from routes. The pages load their JavaScript and CSS from the 
 under ``/__mock/assets``, so the docs work without network access. They read a copy of
 the bundle whose first server is this mock, so "Try it out" calls the mock rather than
 production.
+
+ReDoc 2 draws its "API docs by Redocly" footer with an ``<img>`` whose source,
+``https://cdn.redoc.ly/redoc/logo-mini.svg``, is hard-coded in ``redoc.standalone.js``
+and no option hides it; ``/__mock/assets/redoc.standalone.js`` is therefore served with
+that URL rewritten to an inline, empty SVG, so the page makes no network request.
 """
 
 from __future__ import annotations
 
+from functools import cache
 from pathlib import Path
+from typing import Any
 
 import fastapi_offline
 import orjson
@@ -26,11 +33,22 @@ from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
 ASSET_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"
 ASSETS = "/__mock/assets"
 DOCS_SPEC = "/__mock/docs/openapi.json"
+BUSINESS_PARAMETER = "BusinessIdHeader"
+REDOC_JS = "redoc.standalone.js"
+REDOC_LOGO = b"https://cdn.redoc.ly/redoc/logo-mini.svg"
+EMPTY_SVG = b"data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'/%3E"
+
+
+@cache  # one megabyte, read once per process rather than once per app
+def offline_redoc_js() -> bytes:
+    """ReDoc's bundle with its one remote image replaced by an inline, empty one."""
+    return (ASSET_DIR / REDOC_JS).read_bytes().replace(REDOC_LOGO, EMPTY_SVG)
 
 
 def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRoute]:
     """Routes for the bundle and the two documentation pages."""
     title = spec.document.get("info", {}).get("title", "API")
+    redoc_js = offline_redoc_js()
 
     async def openapi_json(request: Request) -> Response:
         return Response(spec.openapi_json, media_type="application/json")
@@ -41,6 +59,7 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
         document = {
             **spec.document,
             "servers": [{"url": base, "description": "This mock"}, *servers],
+            "components": _with_business_example(spec.document, request),
         }
         return Response(orjson.dumps(document), media_type="application/json")
 
@@ -55,11 +74,14 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
             swagger_ui_parameters={"validatorUrl": None, "tryItOutEnabled": True},
         )
 
+    async def redoc_asset(request: Request) -> Response:
+        return Response(redoc_js, media_type="text/javascript")
+
     async def redoc(request: Request) -> HTMLResponse:
         return get_redoc_html(
             openapi_url=DOCS_SPEC,
             title=f"{title} - ReDoc (offline mock)",
-            redoc_js_url=f"{ASSETS}/redoc.standalone.js",
+            redoc_js_url=f"{ASSETS}/{REDOC_JS}",
             redoc_favicon_url=f"{ASSETS}/favicon.png",
             with_google_fonts=False,
         )
@@ -69,5 +91,23 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
         Route(DOCS_SPEC, docs_openapi_json, methods=["GET"]),
         Route("/docs", swagger, methods=["GET"]),
         Route("/redoc", redoc, methods=["GET"]),
+        # Before the mount, so that this route, not the file as shipped, answers.
+        Route(f"{ASSETS}/{REDOC_JS}", redoc_asset, methods=["GET"]),
         Mount(ASSETS, app=StaticFiles(directory=ASSET_DIR), name="assets"),
     ]
+
+
+def _with_business_example(document: dict[str, Any], request: Request) -> dict[str, Any]:
+    """The components with this mock's first business as the ``x-business-id`` example.
+
+    Swagger UI pre-fills "Try it out" from it. It lives in the docs' copy, not in the
+    slices: an example there steers schemathesis' generation, and the contract suite's
+    stateful chain then no longer reaches a created id within its budget.
+    """
+    components = document.get("components", {})
+    header = components.get("parameters", {}).get(BUSINESS_PARAMETER)
+    if header is None:
+        return components
+    business = request.app.state.service.world()["businesses"][0]["id"]
+    parameters = {**components["parameters"], BUSINESS_PARAMETER: {**header, "example": business}}
+    return {**components, "parameters": parameters}

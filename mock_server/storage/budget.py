@@ -161,6 +161,7 @@ class UploadShelf:
 
     def __init__(self) -> None:
         self._items: OrderedDict[str, tuple[Upload, bytes]] = OrderedDict()
+        self._stored: dict[str, Upload] = {}  # in the order stored, whatever the use
         self.size = 0
 
     def __len__(self) -> int:
@@ -170,8 +171,14 @@ class UploadShelf:
         old = self._items.pop(upload.key, None)
         if old is not None:
             self.size -= len(old[1])
+        self._stored.pop(upload.key, None)
         self._items[upload.key] = (upload, data)
+        self._stored[upload.key] = upload
         self.size += len(data)
+
+    def newest_first(self) -> list[Upload]:
+        """The uploads, most recently stored first (the admin API's view)."""
+        return list(reversed(self._stored.values()))
 
     def get(self, key: str) -> bytes | None:
         found = self._items.get(key)
@@ -189,5 +196,6 @@ class UploadShelf:
         chosen = uploads_to_evict(oldest, len(self._items), self.size, budget)
         for key, size in chosen:
             del self._items[key]
+            del self._stored[key]
             self.size -= size
         return len(chosen), sum(size for _, size in chosen)

@@ -113,6 +113,10 @@ class Store(ABC):
     def get_upload(self, business_id: str, key: str) -> bytes | None: ...
 
     @abstractmethod
+    def uploads(self, business_id: str) -> list[Upload]:
+        """The business's stored uploads, newest first (the admin API's view of them)."""
+
+    @abstractmethod
     def save_id_position(self, id_position: int) -> None:
         """Record ids handed out without another write (a presigned URL's upload id)."""
 
@@ -303,6 +307,10 @@ class MemoryStore(Store):
     def get_upload(self, business_id: str, key: str) -> bytes | None:
         shelf = self._uploads.get(business_id)
         return shelf.get(key) if shelf is not None else None
+
+    def uploads(self, business_id: str) -> list[Upload]:
+        shelf = self._uploads.get(business_id)
+        return shelf.newest_first() if shelf is not None else []
 
     def save_id_position(self, id_position: int) -> None:
         self._id_position = max(self._id_position, id_position)
@@ -601,6 +609,12 @@ class SqliteStore(Store):
         row = self._db.execute("SELECT 1 FROM uploads WHERE business = ? AND key = ?",
                                (business_id, key)).fetchone()
         return self._blobs.read(business_id, key) if row else None
+
+    def uploads(self, business_id: str) -> list[Upload]:
+        rows = self._db.execute("SELECT business, key, filename, content_type, size FROM "
+                                "uploads WHERE business = ? ORDER BY rowid DESC",
+                                (business_id,)).fetchall()
+        return [Upload(*row) for row in rows]
 
     def save_id_position(self, id_position: int) -> None:
         try:
