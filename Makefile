@@ -110,5 +110,9 @@ clients: $(STAMP) ## Generate TypeScript and Python clients from the bundle, run
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
 
+.PHONY: soak
+soak: $(STAMP) ## Soak run: sustained upload+import load, RSS against the storage budget (SOAK_ARGS=)
+	$(BIN)/python -m bench soak $(SOAK_ARGS)
+
 clean: ## Remove the virtual environment and build output
 	rm -rf $(VENV) build dist *.egg-info .pytest_cache .ruff_cache

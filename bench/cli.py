@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import signal
+import sys
 from pathlib import Path
 from types import FrameType
 
@@ -198,6 +199,11 @@ def _terminate(signum: int, frame: FrameType | None) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:  # `python -m bench soak`: the bounded-memory soak run
+        from bench import soak
+
+        return soak.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.render is not None:
         results, report = rerender(args.render)

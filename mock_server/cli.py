@@ -25,6 +25,7 @@ from dayzero_twin.mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfi
 from dayzero_twin.mock_server.pipeline.scenarios import parse_latency
 from dayzero_twin.mock_server.server import server_options
 from dayzero_twin.mock_server.service import MockService
+from dayzero_twin.mock_server.storage.errors import DataDirError
 from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
 
 
@@ -141,7 +142,8 @@ option = functools.partial(click.option, show_envvar=True)
 @option("--clock", type=ClockParam(), envvar="MOCK_CLOCK",
               help="Start the mock's clock here and advance it 1 s per request, for "
                    "reproducible responses (e.g. 2026-01-15T09:00:00Z). Default: wall clock.")
-@option("--data-dir", type=click.Path(file_okay=False, path_type=Path),
+# No file_okay=False: the store checks the path itself and says so in one line.
+@option("--data-dir", type=click.Path(path_type=Path),
               envvar="MOCK_DATA_DIR", help="Keep created data in SQLite here across restarts.")
 @option("--world", "world_file",
               type=click.Path(exists=True, dir_okay=False, path_type=Path), envvar="MOCK_WORLD",
@@ -185,6 +187,25 @@ option = functools.partial(click.option, show_envvar=True)
               help="Restart when the slices or the world file change.")
 @option("--quiet", "-q", is_flag=True, envvar="MOCK_QUIET",
               help="No banner and no per-request log lines.")
+# --- bounded storage (issue 12) ------------------------------------------------------------
+@option("--max-entities-per-business", type=click.IntRange(0),
+        default=MockConfig.max_entities_per_business, show_default=True,
+        envvar="MOCK_MAX_ENTITIES_PER_BUSINESS",
+        help="Invoices and bills kept per business; past it the oldest are evicted "
+             "(never an import's own). 0: no limit.")
+@option("--max-uploads-per-business", type=click.IntRange(0),
+        default=MockConfig.max_uploads_per_business, show_default=True,
+        envvar="MOCK_MAX_UPLOADS_PER_BUSINESS",
+        help="Uploads kept per business; past it the least recently used go. 0: no limit.")
+@option("--max-upload-bytes-per-business", type=click.IntRange(0),
+        default=MockConfig.max_upload_bytes_per_business, show_default=True,
+        envvar="MOCK_MAX_UPLOAD_BYTES_PER_BUSINESS",
+        help="Bytes of uploads kept per business, evicted like --max-uploads-per-business.")
+@option("--journal-max-bytes", type=click.IntRange(1),
+        default=MockConfig.journal_max_bytes, show_default=True,
+        envvar="MOCK_JOURNAL_MAX_BYTES",
+        help="Bytes the request journal may hold in all; the oldest entries go first.")
+# --- end of bounded storage ----------------------------------------------------------------
 def main(**options: Any) -> None:
     """Run the offline twin of DayZero's bulk-import API.
 
@@ -210,6 +231,10 @@ def main(**options: Any) -> None:
         log_requests=not options["quiet"],
         reload=options["reload"],
         **exposure.config_values(options),
+        max_entities_per_business=options["max_entities_per_business"],
+        max_uploads_per_business=options["max_uploads_per_business"],
+        max_upload_bytes_per_business=options["max_upload_bytes_per_business"],
+        journal_max_bytes=options["journal_max_bytes"],
     )
     url = config.public_base_url or f"http://{_url_host(config.host)}:{config.port}"
     quiet = options["quiet"]
@@ -232,8 +257,9 @@ def main(**options: Any) -> None:
                 click.echo(line, err=True)
         if app is None:
             service.close()
-    except (BundleError, OSError, ValueError) as error:
-        raise click.ClickException(str(error)) from error
+    except (BundleError, DataDirError, OSError, ValueError) as error:
+        # One line and a non-zero exit: a host fault is not a bug, so no traceback.
+        raise click.ClickException(" ".join(str(error).split())) from None
     if app is not None:
         uvicorn.run(app, **common)
         return

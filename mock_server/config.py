@@ -61,6 +61,15 @@ class MockConfig:
     max_cost_keys: int = 4096
     # --- end of tunables --------------------------------------------------------------
 
+    # --- bounded storage (issue 12): budget per business, journal bytes ------------------
+    # What the store keeps per business (0: no limit); past it the oldest entities and
+    # least recently used uploads are evicted (mock_server/storage/budget.py).
+    max_entities_per_business: int = 100_000
+    max_uploads_per_business: int = 500
+    max_upload_bytes_per_business: int = 128 * 1024 * 1024
+    journal_max_bytes: int = 8 * 1024 * 1024  # the journal's total, oldest entries go first
+    # --- end of bounded storage ----------------------------------------------------------
+
     def to_json(self) -> str:
         """The config as JSON, to hand it to a reloading worker process through the env."""
         data = asdict(self)

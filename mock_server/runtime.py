@@ -40,7 +40,7 @@ class Runtime:
             service=service,
             generator=Generator(config.seed, service.now),
             scenarios=ScenarioBook(),
-            journal=Journal(config.journal_size),
+            journal=Journal(config.journal_size, config.journal_max_bytes),
             rng=random.Random(config.seed),
             offload=Offloader(config.inline_budget_s, config.max_cost_keys),
         )

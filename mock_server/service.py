@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import logging
 import re
 import threading
 import uuid
@@ -52,6 +53,8 @@ from dayzero_twin.mock_server.domain.pdf import render_invoice
 from dayzero_twin.mock_server.domain.samples import PREFIX as SAMPLES_PREFIX
 from dayzero_twin.mock_server.domain.samples import Samples
 from dayzero_twin.mock_server.domain.world import Party, load_world
+from dayzero_twin.mock_server.storage.budget import Budget
+from dayzero_twin.mock_server.storage.errors import StoreWriteFailed
 from dayzero_twin.mock_server.storage.store import open_store
 from dayzero_twin.mock_server.storage.uploads import (
     DEFAULT_CONTENT_TYPE,
@@ -77,6 +80,22 @@ MAX_PAGE_SIZE = 1000
 _SHOWN_KEY_CHARS = 300  # whole keys of this mock fit; a fuzzer's megabyte key does not
 _CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
 _CURSOR = re.compile(rf"({'|'.join(BY_NAME)}):([on]):(0|[1-9][0-9]{{0,17}})", re.ASCII)
+logger = logging.getLogger("dayzero.mock.storage")
+
+
+def budget_of(config: MockConfig) -> Budget:
+    """The storage budget ``config`` asks for."""
+    return Budget(
+        max_entities_per_business=config.max_entities_per_business,
+        max_uploads_per_business=config.max_uploads_per_business,
+        max_upload_bytes_per_business=config.max_upload_bytes_per_business,
+    )
+
+
+def _not_stored(what: str, failure: StoreWriteFailed) -> str:
+    """The client's message for a write the store could not keep (disk full, I/O)."""
+    return (f"The mock could not store this {what} ({failure.reason}); nothing of it was "
+            "kept. Free disk space for --data-dir or POST /__mock/reset, then retry.")
 
 
 def _encode_cursor(kind: str, older: bool, bound: int) -> str:
@@ -114,7 +133,7 @@ class MockService:
         self._config = config
         self._world = load_world(config.world_file)
         self._clock = Clock(config.clock)
-        self._store = open_store(config.data_dir)
+        self._store = open_store(config.data_dir, budget_of(config))
         self._ids = IdSource(config.seed, self._store.id_position)
         self._presigner = Presigner(config.presign_secret or derive_secret(config.seed),
                                     config.presign_ttl_seconds)
@@ -183,7 +202,7 @@ class MockService:
             key = make_key(business, self._ids.next_id(), filename)
             upload = Upload(business, key, filename, content_type or DEFAULT_CONTENT_TYPE,
                             len(data))
-            self._store.put_upload(upload, data, self._ids.position)
+            self._put_upload(upload, data)
         return {"s3_key": key, "filename": filename, "size": upload.size,
                 "content_type": upload.content_type}
 
@@ -193,7 +212,11 @@ class MockService:
         business = str(business_id)
         with self._lock:
             key = make_key(business, self._ids.next_id(), filename)
-            self._store.save_id_position(self._ids.position)
+            try:
+                self._store.save_id_position(self._ids.position)
+            except StoreWriteFailed as failure:
+                # Only the ids' replay position is lost; the URL itself needs no storage.
+                logger.warning("could not record the id position (%s)", failure.reason)
             url = self._presigner.url(base_url, business, key,
                                       content_type or DEFAULT_CONTENT_TYPE, self.now())
         return {"upload_url": url, "s3_key": key, "expires_in": self._presigner.ttl_seconds}
@@ -206,8 +229,27 @@ class MockService:
         upload = Upload(signed.business_id, signed.key, signed.filename,
                         content_type or signed.content_type, len(data))
         with self._lock:
-            self._store.put_upload(upload, data, self._ids.position)
+            self._put_upload(upload, data)
         return {"s3_key": upload.key, "size": upload.size}
+
+    def _put_upload(self, upload: Upload, data: bytes) -> None:
+        """Store an upload; a store failure is 413, the one documented refusal of an
+        upload that is about its bytes (the mock cannot hold them)."""
+        try:
+            self._store.put_upload(upload, data, self._ids.position)
+        except StoreWriteFailed as failure:
+            raise PayloadTooLarge(_not_stored("upload", failure)) from None
+
+    def _commit(self, kind: str, business: str, entities: list[dict[str, Any]],
+                parties: list[Party], last_number: int | None, s3_key: str) -> None:
+        """Commit one import; a store failure is the bulk operations' 400 with no row
+        errors, and, the commit being one transaction, nothing of the file is kept."""
+        used = None if s3_key.startswith(SAMPLES_PREFIX) else s3_key
+        try:
+            self._store.commit(kind, business, entities, parties, last_number,
+                               self._ids.position, used)
+        except StoreWriteFailed as failure:
+            raise ImportFailed(_not_stored("import", failure)) from None
 
     def _read_upload(self, business: str, key: str) -> bytes:
         if key.startswith(SAMPLES_PREFIX):
@@ -255,7 +297,7 @@ class MockService:
             batch = ImportBatch(business, format_datetime(self.now()), publish, first, s3_key)
             created, parties = kind.build(plan, self._ids.take, batch)
             last = first + len(created) - 1 if kind.numbered and publish else None
-            self._store.commit(kind.name, business, created, parties, last, self._ids.position)
+            self._commit(kind.name, business, created, parties, last, s3_key)
             for party in parties:
                 index.add(party)
         return [self._out(kind, document, base_url) for document in created]
@@ -337,6 +379,13 @@ class MockService:
                     business[kind.party_kind] = [
                         party.as_dict() for party in self._index(kind, business["id"])]
         return described
+
+    def storage_figures(self) -> dict[str, Any]:
+        """Budget, entities and uploads kept, evicted so far: for ``/__mock/health``."""
+        with self._lock:
+            figures = self._store.figures()
+        figures["data_dir"] = str(self._config.data_dir) if self._config.data_dir else None
+        return figures
 
     def holdings(self, limit: int = 10) -> list[dict[str, Any]]:
         """What each business of the world holds now: counts, upload bytes, newest items.

@@ -2,10 +2,10 @@
 
 Both come from one pure ASGI layer wrapped around the whole app, so they see every
 answer, the 404s, the CORS preflights and the catch-all 500 included. The journal is a
-bounded ring buffer. Recording happens on every request while reading is rare, so an
-entry keeps references (the raw header lists, the body chunks up to a cap) and builds
-its JSON view only when someone reads ``/__mock/journal``: nothing is decoded, copied or
-formatted on the request path.
+ring buffer bounded in entries and in bytes (``Journal``). Recording happens on every
+request while reading is rare, so an entry keeps references (the raw header lists, the
+body chunks up to a cap) and builds its JSON view only when someone reads
+``/__mock/journal``: nothing is decoded, copied or formatted on the request path.
 """
 
 from __future__ import annotations
@@ -28,6 +28,13 @@ from dayzero_twin.mock_server.asgi.headers import RawHeaders
 logger = logging.getLogger("dayzero.mock")
 
 BODY_CAPTURE_BYTES = 16 * 1024
+# Byte accounting: a journaled header value or query string is cut at this many bytes
+# (2 MB headers x 250 requests once held 490 MB), and each entry is charged what it
+# keeps plus a fixed estimate of Python's per-object overhead.
+HEADER_CAPTURE_BYTES = 4 * 1024
+TRUNCATED_MARK = b"...(truncated)"
+ENTRY_OVERHEAD_BYTES = 1024
+HEADER_OVERHEAD_BYTES = 120
 # Reading the journal or the docs must not push real requests out of the journal.
 UNJOURNALED_PREFIXES = (
     "/__mock/journal",
@@ -97,6 +104,7 @@ class Entry:
         "request_headers",
         "response_body",
         "response_headers",
+        "size",
         "status",
     )
 
@@ -114,6 +122,18 @@ class Entry:
         self.request_body = Capture()
         self.response_headers: RawHeaders = []
         self.response_body = Capture()
+        self.size = 0
+
+    def bound(self) -> int:
+        """Cut oversized header values and query, and return the bytes charged for it."""
+        self.request_headers = _capped(self.request_headers)
+        self.response_headers = _capped(self.response_headers)
+        if len(self.query) > HEADER_CAPTURE_BYTES:
+            self.query = self.query[:HEADER_CAPTURE_BYTES] + TRUNCATED_MARK
+        self.size = (ENTRY_OVERHEAD_BYTES + len(self.path) + len(self.query)
+                     + self.request_body.size + self.response_body.size
+                     + _headers_size(self.request_headers) + _headers_size(self.response_headers))
+        return self.size
 
     @property
     def business_id(self) -> str | None:
@@ -135,6 +155,20 @@ class Entry:
             "request": _body_view(self.request_headers, self.request_body),
             "response": _body_view(self.response_headers, self.response_body),
         }
+
+
+def _capped(raw: RawHeaders) -> RawHeaders:
+    """``raw`` itself when every value fits (the usual case: no copy), else a copy with
+    the long values cut, so the journal does not keep the originals alive."""
+    if all(len(value) <= HEADER_CAPTURE_BYTES for _, value in raw):
+        return raw
+    return [(key[:HEADER_CAPTURE_BYTES],
+             value if len(value) <= HEADER_CAPTURE_BYTES
+             else value[:HEADER_CAPTURE_BYTES] + TRUNCATED_MARK) for key, value in raw]
+
+
+def _headers_size(raw: RawHeaders) -> int:
+    return sum(len(key) + len(value) + HEADER_OVERHEAD_BYTES for key, value in raw)
 
 
 def _headers(raw: RawHeaders) -> dict[str, str]:
@@ -159,14 +193,21 @@ def _body_view(raw_headers: RawHeaders, capture: Capture) -> dict[str, Any]:
 
 
 class Journal:
-    """The last ``size`` requests, newest last.
+    """The last ``size`` requests, newest last, holding at most ``max_bytes`` in all.
+
+    Each entry is charged its bytes when added (``Entry.bound``: header values and the
+    query are cut to ``HEADER_CAPTURE_BYTES``, bodies already are); the oldest entries
+    go until both bounds hold, though the newest entry is always kept.
 
     Only the event loop touches it (the recorder, and the admin API's async handlers),
-    and each operation is one C-level deque call, so it needs no lock.
+    and no operation awaits, so it needs no lock.
     """
 
-    def __init__(self, size: int) -> None:
-        self._entries: deque[Entry] = deque(maxlen=max(size, 1))
+    def __init__(self, size: int, max_bytes: int = 8 * 1024 * 1024) -> None:
+        self._entries: deque[Entry] = deque()
+        self._max_entries = max(size, 1)
+        self.max_bytes = max_bytes
+        self.bytes = 0
         self._ids = itertools.count(1)
         self._last_id = 0
 
@@ -180,10 +221,21 @@ class Journal:
         return self._last_id
 
     def add(self, entry: Entry) -> None:
+        self.bytes += entry.bound()
         self._entries.append(entry)
+        entries = self._entries
+        while len(entries) > 1 and (len(entries) > self._max_entries
+                                    or self.bytes > self.max_bytes):
+            self.bytes -= entries.popleft().size
 
     def clear(self) -> None:
         self._entries.clear()
+        self.bytes = 0
+
+    def figures(self) -> dict[str, int]:
+        """Entries and bytes held against their bounds, for ``/__mock/health``."""
+        return {"entries": len(self._entries), "max_entries": self._max_entries,
+                "bytes": self.bytes, "max_bytes": self.max_bytes}
 
     def query(self, business_id: str | None = None, limit: int = 50) -> list[dict[str, Any]]:
         """Newest first, optionally only one business's requests."""

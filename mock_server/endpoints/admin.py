@@ -65,6 +65,9 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
                 "now": service.now().isoformat().replace("+00:00", "Z"),
                 "operations": len(runtime.spec.operations),
                 "seed": runtime.config.seed,
+                # Bounded storage (issue 12): what is kept against its budget.
+                "storage": await in_thread(service.storage_figures),
+                "journal": runtime.journal.figures(),
             }
         )
 

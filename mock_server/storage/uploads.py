@@ -139,3 +139,9 @@ class BlobDir:
 
     def delete(self, business_id: str, key: str) -> None:
         self._path(business_id, key).unlink(missing_ok=True)
+
+    def clear(self) -> None:
+        """Delete every blob, interrupted partial writes and orphans included."""
+        for path in self._root.iterdir():
+            if path.is_file():
+                path.unlink(missing_ok=True)
