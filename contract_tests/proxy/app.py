@@ -26,7 +26,7 @@ import httpx
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
-from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels
+from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels, token_of
 from dayzero_twin.contract_tests.proxy.judge import Judge, Violation
 
 LOG = logging.getLogger("dayzero.proxy")
@@ -83,6 +83,11 @@ class Proxy:
         ]
         sent = bytearray()
         complete = True
+        authorization = dict(headers_lower(headers)).get("authorization")
+        secret = token_of(authorization)
+        if secret:
+            with self.state.judge.lock:
+                self.state.judge.secrets.add(secret)
 
         async def body() -> AsyncIterator[bytes]:
             nonlocal complete
@@ -146,13 +151,13 @@ class Proxy:
             response_body=_decoded(bytes(received), upstream.headers.get("content-encoding")),
             started=started,
             finished=datetime.now(UTC),
-            token=self.state.labels.label(dict(headers_lower(headers)).get("authorization")),
+            token=self.state.labels.label(authorization),
             body_complete=complete,
             base_url=_base_url(scope),
         )
         found = await asyncio.to_thread(self.state.judge.judge, exchange)
         if self.state.record:
-            self.state.recorded.append(exchange.redacted())
+            self.state.recorded.append(exchange.redacted(self.state.judge.secrets))
         for violation in found:
             LOG.error(violation.log_line())
         await send({"type": "http.response.body", "body": b"", "more_body": False})

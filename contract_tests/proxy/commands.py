@@ -6,9 +6,13 @@ run (an unreadable recording, a port in use).
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
+import signal
 import socket
 import sys
+from collections.abc import Iterator
 from typing import Any
 
 import click
@@ -39,6 +43,23 @@ def _reports(function: Any) -> Any:
     )(function)
 
 
+class QuietServer(uvicorn.Server):
+    """uvicorn's server without its signal capture, which re-raises SIGINT/SIGTERM once
+    it has stopped (killing the process before the reports are written); :func:`serve`
+    installs handlers that only ask the server to stop."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
+
+
+async def serve(server: uvicorn.Server, sock: socket.socket) -> None:
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
+    await server.serve(sockets=[sock])
+
+
 @click.command("proxy")
 @_option("--upstream", envvar="PROXY_UPSTREAM", type=BaseUrlParam(), required=True,
          help="The implementation to forward to, e.g. https://sandbox.example.com.")
@@ -64,6 +85,9 @@ def proxy(
     rules. Ctrl-C or SIGTERM writes the reports; exit 0 when no violation was seen, 1
     otherwise. GET /__proxy/violations lists them; POST /__proxy/report writes reports."""
     logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
+    # httpx logs every URL at INFO: presigned URLs carry signatures.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.WARNING)
     state = ProxyState(record=record is not None)
 
     def on_report() -> list[str]:
@@ -92,9 +116,9 @@ def proxy(
     config = uvicorn.Config(
         app, log_level="warning", lifespan="off", server_header=False, date_header=False
     )
-    server = uvicorn.Server(config)
+    server = QuietServer(config)
     try:
-        server.run(sockets=[sock])
+        asyncio.run(serve(server, sock))
     finally:
         sock.close()
     written = on_report()

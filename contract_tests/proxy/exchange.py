@@ -35,6 +35,8 @@ SECRET_HEADERS = frozenset(
 # Query parameters that carry a signature or credential (presigned URLs, tokens).
 SECRET_PARAM = re.compile(r"(signature|token|credential|secret|sig|key-id|api[-_]?key)", re.I)
 SHOWN_BODY = 1500
+# Shorter "secrets" would blank ordinary text; tokens are far longer.
+MIN_SECRET = 6
 
 
 @dataclass(frozen=True)
@@ -91,16 +93,23 @@ class Exchange:
             self.status, headers=headers, content=self.response_body, request=request
         )
 
-    def redacted(self) -> Exchange:
-        """This exchange with every credential replaced (for recordings and reports)."""
+    def redacted(self, secrets_: Iterable[str] = ()) -> Exchange:
+        """This exchange with every credential replaced (for recordings and reports):
+        credential headers and signature-like parameters always, and ``secrets_`` (the
+        tokens the proxy forwarded) wherever else they appear, bodies included."""
+        known = sorted({s for s in secrets_ if len(s) >= MIN_SECRET}, key=len, reverse=True)
         return Exchange(
             method=self.method,
-            target=redact_target(self.target),
-            request_headers=redact_headers(self.request_headers),
-            request_body=self.request_body,
+            target=redact_text(redact_target(self.target), known),
+            request_headers=tuple(
+                (k, redact_text(v, known)) for k, v in redact_headers(self.request_headers)
+            ),
+            request_body=redact_bytes(self.request_body, known),
             status=self.status,
-            response_headers=redact_headers(self.response_headers),
-            response_body=self.response_body,
+            response_headers=tuple(
+                (k, redact_text(v, known)) for k, v in redact_headers(self.response_headers)
+            ),
+            response_body=redact_bytes(self.response_body, known),
             started=self.started,
             finished=self.finished,
             token=self.token,
@@ -119,7 +128,7 @@ class Exchange:
             if lower == "content-type" and content_type.startswith("multipart/"):
                 continue
             if lower == "authorization":
-                scheme = value.split(" ", 1)[0] if " " in value else ""
+                scheme = value.strip().split(" ", 1)[0] if " " in value.strip() else ""
                 shown = f"{scheme} $CONTRACT_TOKEN".strip() if value.strip() else value
                 parts += ["-H", f'"{name}: {shown}"']
                 continue
@@ -153,7 +162,10 @@ def redact_headers(headers: Sequence[tuple[str, str]]) -> Headers:
         lower = name.lower()
         if lower == "authorization":
             scheme, _, token = value.strip().partition(" ")
-            out.append((name, f"{scheme} {REDACTED}" if token.strip() else value))
+            if token.strip():
+                out.append((name, f"{scheme} {REDACTED}"))
+            else:  # a bare token (no scheme) is as secret as any
+                out.append((name, REDACTED if value.strip() else value))
         elif lower in SECRET_HEADERS:
             out.append((name, REDACTED))
         else:
@@ -175,9 +187,25 @@ def redact_target(target: str) -> str:
 
 def redact_text(text: str, secrets_: Iterable[str]) -> str:
     for secret in secrets_:
-        if secret:
-            text = text.replace(secret, REDACTED)
+        text = text.replace(secret, REDACTED)
+        quoted = urllib.parse.quote(secret, safe="")
+        if quoted != secret:
+            text = text.replace(quoted, REDACTED)
     return text
+
+
+def redact_bytes(data: bytes, secrets_: Iterable[str]) -> bytes:
+    for secret in secrets_:
+        data = data.replace(secret.encode(), REDACTED.encode())
+    return data
+
+
+def token_of(authorization: str | None) -> str | None:
+    """The credential in an Authorization value (after the scheme, or all of a bare one)."""
+    if not authorization or not authorization.strip():
+        return None
+    scheme, _, token = authorization.strip().partition(" ")
+    return token.strip() or scheme
 
 
 @dataclass
