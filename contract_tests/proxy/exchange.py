@@ -36,7 +36,9 @@ SECRET_HEADERS = frozenset(
 SECRET_PARAM = re.compile(r"(signature|token|credential|secret|sig|key-id|api[-_]?key)", re.I)
 SHOWN_BODY = 1500
 # Shorter "secrets" would blank ordinary text; tokens are far longer.
-MIN_SECRET = 6
+MIN_SECRET = 8
+# Scheme names alone are not credentials (``Authorization: Bearer`` with no token).
+SCHEMES = frozenset({"bearer", "basic", "token", "digest", "negotiate", "apikey"})
 
 
 @dataclass(frozen=True)
@@ -205,7 +207,8 @@ def token_of(authorization: str | None) -> str | None:
     if not authorization or not authorization.strip():
         return None
     scheme, _, token = authorization.strip().partition(" ")
-    return token.strip() or scheme
+    secret = token.strip() or scheme
+    return None if secret.lower() in SCHEMES else secret
 
 
 @dataclass
