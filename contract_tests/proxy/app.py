@@ -27,7 +27,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels, token_of
-from dayzero_twin.contract_tests.proxy.judge import Judge, Violation
+from dayzero_twin.contract_tests.proxy.judge import Judge
 
 LOG = logging.getLogger("dayzero.proxy")
 RESERVED = "/__proxy/"
@@ -105,7 +105,9 @@ class Proxy:
                 if not message.get("more_body", False):
                     return
 
-        has_body = any(k.lower() in ("content-length", "transfer-encoding") for k, _ in scope_headers(scope))
+        has_body = any(
+            k.lower() in ("content-length", "transfer-encoding") for k, _ in scope_headers(scope)
+        )
         # A bare Request, not build_request: the client's default headers (User-Agent,
         # Accept-Encoding...) would change what the implementation is sent.
         request = httpx.Request(
@@ -117,7 +119,9 @@ class Proxy:
         try:
             upstream = await self.client.send(request, stream=True)
         except httpx.HTTPError as error:
-            LOG.warning("upstream unreachable for %s %s: %s", method, _path(target), type(error).__name__)
+            LOG.warning(
+                "upstream unreachable for %s %s: %s", method, _path(target), type(error).__name__
+            )
             await _plain(send, 502, f"proxy: upstream unreachable: {type(error).__name__}\n")
             return
         received = bytearray()
@@ -202,18 +206,24 @@ async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> No
         {
             "type": "http.response.start",
             "status": status,
-            "headers": [(b"content-type", content_type), (b"content-length", str(len(body)).encode())],
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
         }
     )
     await send({"type": "http.response.body", "body": body})
 
 
-def violations_json(violations: list[Violation], judged: int, exchanges: int) -> bytes:
+def violations_json(judge: Judge) -> bytes:
+    """The running list, as ``GET /__proxy/violations`` serves it (call under the lock)."""
     return json.dumps(
         {
-            "exchanges": exchanges,
-            "judged": judged,
-            "violations": [v.as_dict() for v in violations],
+            "exchanges": judge.exchanges,
+            "judged": judge.judged,
+            "oracle_checked": judge.oracle_checked,
+            "read_backs": judge.read_backs,
+            "violations": [v.as_dict() for v in judge.violations],
         },
         indent=2,
     ).encode()
@@ -258,7 +268,7 @@ class Front:
         name, method = scope["path"].removeprefix(RESERVED), scope["method"]
         if name == "violations" and method == "GET":
             with state.judge.lock:
-                body = violations_json(list(state.judge.violations), state.judge.judged, state.judge.exchanges)
+                body = violations_json(state.judge)
             await _send(send, 200, body, b"application/json")
         elif name == "report" and method == "POST":
             written = await asyncio.to_thread(state.on_report)
@@ -277,7 +287,9 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def build(upstream: str, state: ProxyState, timeout: float = 60.0) -> tuple[Front, httpx.AsyncClient]:
+def build(
+    upstream: str, state: ProxyState, timeout: float = 60.0
+) -> tuple[Front, httpx.AsyncClient]:
     """The app and the client it forwards with (close the client when done)."""
     client = httpx.AsyncClient(
         timeout=httpx.Timeout(timeout),
@@ -285,4 +297,3 @@ def build(upstream: str, state: ProxyState, timeout: float = 60.0) -> tuple[Fron
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
     )
     return Front(Proxy(upstream, state, client)), client
-

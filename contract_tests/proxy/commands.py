@@ -12,10 +12,11 @@ import logging
 import signal
 import socket
 import sys
-from collections.abc import Iterator
-from typing import Any
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import click
+import httpx
 import uvicorn
 
 from dayzero_twin.contract_tests.options import BaseUrlParam
@@ -28,17 +29,27 @@ EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
 LOG = logging.getLogger("dayzero.proxy")
 
 
-def _option(*decls: str, envvar: str, **attrs: Any) -> Any:
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _option(*decls: str, envvar: str, **attrs: Any) -> Callable[[F], F]:
+    """A click option that names its environment variable in --help."""
     return click.option(*decls, envvar=envvar, show_envvar=True, **attrs)
 
 
-def _reports(function: Any) -> Any:
+def _reports(function: F) -> F:
     function = _option(
-        "--junit-xml", envvar="PROXY_JUNIT_XML", type=click.Path(dir_okay=False),
-        metavar="FILE", help="Write a JUnit XML report, one case per broken rule.",
+        "--junit-xml",
+        envvar="PROXY_JUNIT_XML",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
+        help="Write a JUnit XML report, one case per broken rule.",
     )(function)
     return _option(
-        "--report", envvar="PROXY_REPORT", type=click.Path(dir_okay=False), metavar="FILE",
+        "--report",
+        envvar="PROXY_REPORT",
+        type=click.Path(dir_okay=False),
+        metavar="FILE",
         help="Write a Markdown report: each broken rule with redacted curl reproductions.",
     )(function)
 
@@ -53,25 +64,55 @@ class QuietServer(uvicorn.Server):
         yield
 
 
-async def serve(server: uvicorn.Server, sock: socket.socket) -> None:
+async def serve(server: uvicorn.Server, sock: socket.socket, client: httpx.AsyncClient) -> None:
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, lambda: setattr(server, "should_exit", True))
-    await server.serve(sockets=[sock])
+    try:
+        await server.serve(sockets=[sock])
+    finally:
+        await client.aclose()
 
 
 @click.command("proxy")
-@_option("--upstream", envvar="PROXY_UPSTREAM", type=BaseUrlParam(), required=True,
-         help="The implementation to forward to, e.g. https://sandbox.example.com.")
-@_option("--host", envvar="PROXY_HOST", default="127.0.0.1", show_default=True,
-         help="Address to listen on.")
-@_option("--port", envvar="PROXY_PORT", type=click.IntRange(0, 65535), default=4011,
-         show_default=True, help="Port to listen on (0: any free port, printed).")
+@_option(
+    "--upstream",
+    envvar="PROXY_UPSTREAM",
+    type=BaseUrlParam(),
+    required=True,
+    help="The implementation to forward to, e.g. https://sandbox.example.com.",
+)
+@_option(
+    "--host",
+    envvar="PROXY_HOST",
+    default="127.0.0.1",
+    show_default=True,
+    help="Address to listen on.",
+)
+@_option(
+    "--port",
+    envvar="PROXY_PORT",
+    type=click.IntRange(0, 65535),
+    default=4011,
+    show_default=True,
+    help="Port to listen on (0: any free port, printed).",
+)
 @_reports
-@_option("--record", envvar="PROXY_RECORD", type=click.Path(dir_okay=False),
-         metavar="FILE.har", help="Record every exchange (secrets redacted) as HAR 1.2.")
-@_option("--timeout", envvar="PROXY_TIMEOUT", type=click.FloatRange(0, min_open=True),
-         default=60.0, show_default=True, help="Upstream timeout, seconds.")
+@_option(
+    "--record",
+    envvar="PROXY_RECORD",
+    type=click.Path(dir_okay=False),
+    metavar="FILE.har",
+    help="Record every exchange (secrets redacted) as HAR 1.2.",
+)
+@_option(
+    "--timeout",
+    envvar="PROXY_TIMEOUT",
+    type=click.FloatRange(0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Upstream timeout, seconds.",
+)
 def proxy(
     upstream: str,
     host: str,
@@ -118,15 +159,16 @@ def proxy(
     )
     server = QuietServer(config)
     try:
-        asyncio.run(serve(server, sock))
+        asyncio.run(serve(server, sock, client))
     finally:
         sock.close()
     written = on_report()
     judge = state.judge
     verdict = "no violation" if not judge.violations else f"{len(judge.violations)} violation(s)"
     click.echo(
-        f"proxy: {judge.exchanges} exchanges, {judge.judged} judged, {verdict}"
-        + (f"; wrote {', '.join(written)}" if written else ""),
+        f"proxy: {judge.exchanges} exchanges, {judge.judged} judged "
+        f"({judge.oracle_checked} bulk 201s against their file, {judge.read_backs} read-backs), "
+        f"{verdict}" + (f"; wrote {', '.join(written)}" if written else ""),
         err=True,
     )
     return EXIT_BROKEN if judge.violations else EXIT_KEPT
@@ -149,7 +191,8 @@ def judge(recording: str, junit_xml: str | None, report: str | None) -> int:
             click.echo(violation.log_line(), err=True)
     write_reports(found.violations, found.judged, found.exchanges, recording, junit_xml, report)
     click.echo(
-        f"judge: {found.exchanges} exchanges, {found.judged} judged, "
+        f"judge: {found.exchanges} exchanges, {found.judged} judged ({found.oracle_checked} "
+        f"bulk 201s against their file, {found.read_backs} read-backs), "
         f"{len(found.violations)} violation(s)",
         err=True,
     )

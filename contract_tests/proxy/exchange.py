@@ -221,7 +221,7 @@ class TokenLabels:
     def label(self, authorization: str | None) -> str | None:
         if not authorization:
             return None
-        scheme, _, token = authorization.strip().partition(" ")
+        _, _, token = authorization.strip().partition(" ")
         if not token.strip() or token.strip() == REDACTED:
             return None
         digest = hmac.new(self.key, token.strip().encode(), hashlib.sha256).hexdigest()

@@ -113,7 +113,9 @@ def read_har(path: str | Path) -> list[Exchange]:
         entries = document["log"]["entries"]
         return [_exchange(item) for item in entries]
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
-        raise HarError(f"{path}: not a readable HAR 1.2 file ({type(error).__name__}: {error})") from error
+        raise HarError(
+            f"{path}: not a readable HAR 1.2 file ({type(error).__name__}: {error})"
+        ) from error
 
 
 def _exchange(item: dict[str, Any]) -> Exchange:

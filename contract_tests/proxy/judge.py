@@ -30,7 +30,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
-import jsonschema
+import jsonschema  # type: ignore[import-untyped]
 
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_text
 from dayzero_twin.contract_tests.support.assertions import (
@@ -50,7 +50,7 @@ from dayzero_twin.contract_tests.support.oracle import (
     Party,
     expected,
 )
-from dayzero_twin.contract_tests.support.readback import expect_same_entity
+from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
 from dayzero_twin.contract_tests.support.rules import ContractViolation, excerpt, fail, require
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -61,6 +61,7 @@ RULE_422_HEADER = "CONTRACT §1 order 2: x-business-id missing or not a UUID is 
 RULE_422_BODY = "CONTRACT §1 order 2: s3_key missing, not a string or empty is 422"
 RULE_422_SHAPE = "CONTRACT §1 422 body is HTTPValidationError: detail[] of {loc, msg, type}"
 RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
+RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
 )
@@ -341,11 +342,12 @@ def judge_response(
     operation = operation_of(response.request.method, response.request.url.path)
     if operation is None:
         return
-    for rule in (
+    rules: tuple[Callable[[], None], ...] = (
         lambda: expect_documented(operation, response),
         lambda: expect_documented_body(operation, response),
         lambda: expect_refusals(operation, response, token_accepted),
-    ):
+    )
+    for rule in rules:
         try:
             rule()
         except ContractViolation as violation:
@@ -376,6 +378,8 @@ class Judge:
     violations: list[Violation] = field(default_factory=list)
     exchanges: int = 0
     judged: int = 0
+    oracle_checked: int = 0  # bulk 201s checked against the file the proxy saw go up
+    read_backs: int = 0  # entities read back and compared with their bulk 201
     lock: threading.Lock = field(default_factory=threading.Lock)
     # Tokens the proxy forwarded, kept only to blank them out of reports.
     secrets: set[str] = field(default_factory=set)
@@ -403,7 +407,7 @@ class Judge:
             and (bearer_problem(exchange.request_header("authorization")) is False)
         ):
             self.accepted_tokens.add(exchange.token)
-        if not broken and 200 <= exchange.status < 300:
+        if not broken and (200 <= exchange.status < 300 or exchange.status == 404):
             business_id = (exchange.request_header("x-business-id") or "").strip().lower()
             if is_uuid(business_id):
                 business = self.businesses.setdefault(business_id, Business())
@@ -423,6 +427,10 @@ class Judge:
         business_id: str,
     ) -> list[Callable[[], None]]:
         body = body_of(response)
+        if exchange.status == 404:
+            if operation.method == "GET" and operation.kind is not None and "{" in operation.route:
+                return [lambda: self._not_lost(operation, exchange, response, business)]
+            return []
         if operation.route == f"{API}/upload/direct":
             data = uploaded_csv(exchange)
             if data is not None and isinstance(body, dict) and isinstance(body.get("s3_key"), str):
@@ -467,6 +475,7 @@ class Judge:
             wanted = None  # a file the oracle cannot read: the 201 is judged by schema alone
         try:
             if wanted is not None:
+                self.oracle_checked += 1
                 expect_bulk(
                     kind,
                     response,
@@ -500,11 +509,7 @@ class Judge:
             ).strip().lower()
             if key in existing or not isinstance(item, dict):
                 continue
-            existing[key] = Party(
-                str(item.get(kind.party_id)),
-                item.get(f"{kind.party}_name"),  # type: ignore[arg-type]
-                item.get(f"{kind.party}_email"),
-            )
+            existing[key] = _party(kind, item)
         return existing
 
     def _remember(self, kind: Kind, business: Business, items: Sequence[Any]) -> None:
@@ -515,9 +520,7 @@ class Judge:
             business.entities[item["id"]] = (kind.name, item)
             party = item.get(kind.party_id)
             if is_uuid(party):
-                known = Party(
-                    party, item.get(f"{kind.party}_name"), item.get(f"{kind.party}_email")
-                )  # type: ignore[arg-type]
+                known = _party(kind, item)
                 parties.setdefault(party, known)
                 key = item.get(f"{kind.party}_email" if kind is INVOICES else "vendor_name")
                 if isinstance(key, str) and key:
@@ -528,7 +531,21 @@ class Judge:
     ) -> None:
         known = business.entities.get(str(body.get("id")))
         if known is not None and known[0] == kind.name:
+            self.read_backs += 1
             expect_same_entity(kind.name, known[1], body, response)
+
+    def _not_lost(
+        self, operation: Operation, exchange: Exchange, response: httpx.Response, business: Business
+    ) -> None:
+        """A 404 for an id this business's bulk call returned (CONTRACT §5)."""
+        entity_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
+        known = business.entities.get(entity_id)
+        require(
+            known is None or known[0] != (operation.kind.name if operation.kind else None),
+            RULE_READ_BACK,
+            f"GET of {entity_id}, created by an earlier bulk call of this business, answered 404",
+            response,
+        )
 
     def _list(
         self,
@@ -542,12 +559,27 @@ class Judge:
         try:
             limit = int(limits[0])
         except ValueError:
-            limit = 0
-        if 1 <= limit <= 1000:
+            limit = None  # a spelling lax parsers may read (``1.0``): not judged
+        if limit is not None:
+            require(
+                1 <= limit <= 1000,
+                RULE_LIMIT,
+                f"limit={limits[0]} was served with {exchange.status} instead of refused",
+                response,
+            )
             expect_list_page(response, body, limit)
         for item in body.get("items") or []:
             if isinstance(item, dict):
                 self._read_back(kind, item, response, business)
+
+
+def _party(kind: Kind, item: Mapping[str, Any]) -> Party:
+    """The customer or vendor of a 201 item, as the oracle takes an existing one."""
+    return Party(
+        str(item.get(kind.party_id)),
+        item.get(f"{kind.party}_name"),  # type: ignore[arg-type]  # may be null: compared as is
+        item.get(f"{kind.party}_email"),
+    )
 
 
 def _first_row(entity: ExpectedEntity) -> int:

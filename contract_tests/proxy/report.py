@@ -49,7 +49,7 @@ def junit_xml(violations: Sequence[Violation], judged: int, source: str) -> byte
             for v in found[:20]
         ) + (f"\n\n... and {len(found) - 20} more" if len(found) > 20 else "")
     ET.indent(suite)
-    return ET.tostring(ET.ElementTree(suite).getroot(), encoding="utf-8", xml_declaration=True)
+    return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
 
 
 def markdown(violations: Sequence[Violation], judged: int, exchanges: int, source: str) -> str:
