@@ -60,8 +60,8 @@ RULE_JSON = "CONTRACT §1 JSON in and out (application/json, UTF-8)"
 RULE_401 = "CONTRACT §1 401: no/non-Bearer/empty/unknown token"
 RULE_422_HEADER = "CONTRACT §1 order 2: x-business-id missing or not a UUID is 422"
 RULE_422_BODY = (
-    "CONTRACT §1 order 2: body not JSON, not an object; s3_key missing, not a string or empty; finalize/approve not a "
-    "boolean is 422"
+    "CONTRACT §1 order 2: body not JSON, not an object; s3_key missing, not a string or "
+    "empty; finalize/approve not a boolean is 422"
 )
 RULE_422_SHAPE = "CONTRACT §1 422 body is HTTPValidationError: detail[] of {loc, msg, type}"
 RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
