@@ -21,12 +21,14 @@ import email.parser
 import email.policy
 import functools
 import io
+import itertools
 import json
 import re
 import threading
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import httpx
@@ -65,6 +67,9 @@ RULE_422_BODY = (
 )
 RULE_422_SHAPE = "CONTRACT §1 422 body is HTTPValidationError: detail[] of {loc, msg, type}"
 RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
+RULE_FOREIGN = "CONTRACT §2 keys belong to the business that uploaded them (elsewhere: 400)"
+RULE_ORDER = "CONTRACT §5 lists are newest first (within one file, later items first)"
+RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once"
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -379,14 +384,32 @@ def judge_response(
 # -- what needs memory: tokens, uploads, created entities --------------------------------
 
 
+@dataclass(frozen=True)
+class Created:
+    """When the bulk call that created an entity ran, and the entity's place in its 201."""
+
+    started: datetime
+    finished: datetime
+    index: int
+
+    def surely_older(self, other: Created) -> bool:
+        """Created before ``other`` for certain: an earlier call that ended before the
+        other began, or an earlier item of the same call (CONTRACT §5: within one file,
+        later items first)."""
+        if (self.started, self.finished) == (other.started, other.finished):
+            return self.index < other.index
+        return self.finished < other.started
+
+
 @dataclass
 class Business:
     """What the proxy saw of one business."""
 
     uploads: dict[str, bytes] = field(default_factory=dict)  # s3_key -> CSV bytes
-    entities: dict[str, tuple[str, dict[str, Any]]] = field(
-        default_factory=dict
-    )  # id -> kind, 201 item
+    # id -> (kind, 201 item); id -> when it was created, and its place in its 201
+    entities: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    created: dict[str, Created] = field(default_factory=dict)
+    pages: dict[str, set[str]] = field(default_factory=dict)  # next_cursor -> ids of its page
     parties: dict[str, dict[str, Party]] = field(default_factory=dict)  # kind -> key/id -> party
     registry: Registry = field(default_factory=Registry)
 
@@ -396,6 +419,7 @@ class Judge:
     """Judges exchanges in the order they happened; thread-safe (one lock)."""
 
     accepted_tokens: set[str] = field(default_factory=set)
+    uploaded_by: dict[str, str] = field(default_factory=dict)  # s3_key -> business id
     businesses: dict[str, Business] = field(default_factory=dict)
     violations: list[Violation] = field(default_factory=list)
     exchanges: int = 0
@@ -457,6 +481,7 @@ class Judge:
             data = uploaded_csv(exchange)
             if data is not None and isinstance(body, dict) and isinstance(body.get("s3_key"), str):
                 business.uploads[body["s3_key"]] = data
+                self.uploaded_by.setdefault(body["s3_key"], business_id)
             return []
         kind = KIND_OF_BULK.get(operation.route) if operation.method == "POST" else None
         if kind is not None:
@@ -481,14 +506,23 @@ class Judge:
         items = body.get("items") if isinstance(body, dict) else None
         if not isinstance(request, dict) or not isinstance(items, list):
             return
-        data = business.uploads.get(request.get("s3_key"))  # type: ignore[arg-type]
+        key = request.get("s3_key")
+        owner = self.uploaded_by.get(key) if isinstance(key, str) else None
+        data = business.uploads.get(key) if isinstance(key, str) else None
+        if data is None and owner is not None and owner != business_id:
+            self._remember(kind, business, items, exchange)
+            fail(
+                RULE_FOREIGN,
+                f"s3_key {key!r} was uploaded under business {owner}, imported under {business_id}",
+                response,
+            )
         if data is None:
-            self._remember(kind, business, items)
+            self._remember(kind, business, items, exchange)
             return
         flag = request.get(kind.flag, False)
         file = parse_csv(data, kind)
         if file is None or not isinstance(flag, bool):
-            self._remember(kind, business, items)
+            self._remember(kind, business, items, exchange)
             return
         try:
             existing = self._existing(kind, file, items, business)
@@ -508,7 +542,7 @@ class Judge:
                     window=Window(exchange.started, exchange.finished),
                 )
         finally:
-            self._remember(kind, business, items)
+            self._remember(kind, business, items, exchange)
 
     def _existing(
         self, kind: Kind, file: CsvFile, items: Sequence[Any], business: Business
@@ -534,12 +568,15 @@ class Judge:
             existing[key] = _party(kind, item)
         return existing
 
-    def _remember(self, kind: Kind, business: Business, items: Sequence[Any]) -> None:
+    def _remember(
+        self, kind: Kind, business: Business, items: Sequence[Any], exchange: Exchange
+    ) -> None:
         parties = business.parties.setdefault(kind.name, {})
-        for item in items:
+        for index, item in enumerate(items):
             if not isinstance(item, dict) or not is_uuid(item.get("id")):
                 continue
             business.entities[item["id"]] = (kind.name, item)
+            business.created[item["id"]] = Created(exchange.started, exchange.finished, index)
             party = item.get(kind.party_id)
             if is_uuid(party):
                 known = _party(kind, item)
@@ -590,9 +627,32 @@ class Judge:
                 response,
             )
             expect_list_page(response, body, limit)
-        for item in body.get("items") or []:
-            if isinstance(item, dict):
-                self._read_back(kind, item, response, business)
+        items = [item for item in body.get("items") or [] if isinstance(item, dict)]
+        ids = [str(item.get("id")) for item in items]
+        cursors = exchange.query.get("cursor") or []
+        cursor = cursors[0] if cursors else None
+        before = business.pages.get(cursor) if cursor else None
+        if before is not None:
+            again = [i for i in ids if i in before]
+            require(
+                not again,
+                RULE_WALK,
+                f"the page after cursor {excerpt(cursor, 40)} repeats {again[:5]} of the page "
+                "that gave it",
+                response,
+            )
+        if isinstance(body.get("next_cursor"), str):
+            business.pages[body["next_cursor"]] = set(ids)
+        known = [(i, business.created[i]) for i in ids if i in business.created]
+        for (newer, a), (older, b) in itertools.pairwise(known):
+            require(
+                not a.surely_older(b),
+                RULE_ORDER,
+                f"{newer} is listed before {older}, which was created after it",
+                response,
+            )
+        for item in items:
+            self._read_back(kind, item, response, business)
 
 
 def _party(kind: Kind, item: Mapping[str, Any]) -> Party:
