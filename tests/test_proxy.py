@@ -225,6 +225,11 @@ SEEN = {
     "half-even": "CONTRACT §3.1 amount = round-half-up",
     "numbers-repeat": "CONTRACT §3.1 finalized invoice numbers are unique",
     "created-unreadable": "CONTRACT §5 GET of a created id returns that entity",
+    "flag-not-validated": "finalize/approve not a boolean is 422",
+    "foreign-key": "CONTRACT §2 keys belong to the business that uploaded them",
+    "oldest-first": "CONTRACT §5 lists are newest first",
+    "oversize": "CONTRACT §2 files over 10 MiB are refused with 413",
+    "presign-csv-only": "schema: a request the slices' schema accepts is not refused",
 }
 
 

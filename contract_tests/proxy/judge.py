@@ -70,6 +70,9 @@ RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body",
 RULE_FOREIGN = "CONTRACT §2 keys belong to the business that uploaded them (elsewhere: 400)"
 RULE_ORDER = "CONTRACT §5 lists are newest first (within one file, later items first)"
 RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once"
+RULE_ACCEPT = "schema: a request the slices' schema accepts is not refused with 422"
+RULE_OVERSIZE = "CONTRACT §2 files over 10 MiB are refused with 413"
+MAX_UPLOAD = 10 * 1024 * 1024
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -329,6 +332,42 @@ def expect_refusals(operation: Operation, response: httpx.Response, token_accept
             f"the body {excerpt(_json(request))} got {status}",
             response,
         )
+    if status == 422 and bad_business is False:
+        _expect_valid_body_accepted(operation, response)
+
+
+def _expect_valid_body_accepted(operation: Operation, response: httpx.Response) -> None:
+    """A 422 that blames only the body of a JSON request the slices' schema accepts."""
+    content = (operation.spec.get("requestBody") or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema")
+    request = response.request
+    if schema is None or media_type(request.headers.get("content-type")) != "application/json":
+        return
+    body = _json(request)
+    detail = (
+        (body_of(response) or {}).get("detail") if isinstance(body_of(response), dict) else None
+    )
+    if body is ... or not isinstance(detail, list) or not detail:
+        return
+    locs = [entry.get("loc") for entry in detail if isinstance(entry, dict)]
+    if not all(isinstance(loc, list) and loc[:1] == ["body"] for loc in locs):
+        return
+    validator = _request_validator(operation.operation_id)
+    require(
+        not validator.is_valid(body),
+        RULE_ACCEPT,
+        f"the body {excerpt(body)} is valid for the slices' schema but was refused at {locs}",
+        response,
+    )
+
+
+@functools.cache
+def _request_validator(operation_id: str) -> Any:
+    operation = next(op for op in operations() if op.operation_id == operation_id)
+    content = (operation.spec.get("requestBody") or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema") or {}
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
 
 
 def _json(request: httpx.Request) -> Any:
@@ -479,6 +518,9 @@ class Judge:
             return []
         if operation.route == f"{API}/upload/direct":
             data = uploaded_csv(exchange)
+            if data is not None and len(data) > MAX_UPLOAD:
+                size = len(data)
+                return [lambda: fail(RULE_OVERSIZE, f"a {size}-byte file was accepted", response)]
             if data is not None and isinstance(body, dict) and isinstance(body.get("s3_key"), str):
                 business.uploads[body["s3_key"]] = data
                 self.uploaded_by.setdefault(body["s3_key"], business_id)
