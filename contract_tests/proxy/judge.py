@@ -135,10 +135,16 @@ class Operation:
 
 
 @functools.cache
+def _document() -> dict[str, Any]:
+    """The bundled slices, parsed once per process."""
+    return load_bundle()
+
+
+@functools.cache
 def operations() -> tuple[Operation, ...]:
     """The slices' operations (mock-only conveniences excluded), literal routes first so
     ``/bills/bulk`` is never read as ``/bills/{bill_id}``."""
-    document = load_bundle()
+    document = _document()
     found = []
     for method, route, operation in iter_operations(document):
         if operation.get("x-mock-only"):
@@ -234,7 +240,7 @@ def expect_documented_body(operation: Operation, response: httpx.Response) -> No
     error = jsonschema.exceptions.best_match(validator.iter_errors(body))
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(body)"
-        schema_name = _schema_name(operation, response.status_code)
+        schema_name = _schema_name(operation.operation_id, response.status_code)
         fail(
             f"schema: {schema_name} ({operation.method} {operation.route} {response.status_code})",
             f"at {where}: {error.message[:300]}",
@@ -242,12 +248,12 @@ def expect_documented_body(operation: Operation, response: httpx.Response) -> No
         )
 
 
-def _schema_name(operation: Operation, status: int) -> str:
-    document = load_bundle()
+@functools.cache
+def _schema_name(operation_id: str, status: int) -> str:
+    """The component a response schema refers to, for the rule's name."""
+    document = _document()
     raw = next(
-        op
-        for m, r, op in iter_operations(document)
-        if op.get("operationId") == operation.operation_id
+        op for m, r, op in iter_operations(document) if op.get("operationId") == operation_id
     )
     spec = (raw.get("responses") or {}).get(str(status)) or {}
     ref = spec.get("$ref") or (
