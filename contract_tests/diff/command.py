@@ -8,8 +8,6 @@ from pathlib import Path
 import click
 import httpx
 
-from dayzero_twin.contract_tests.diff.compare import differences, markdown
-from dayzero_twin.contract_tests.diff.scenario import Files, Target, observations
 from dayzero_twin.contract_tests.options import BaseUrlParam, BusinessIdParam
 from dayzero_twin.contract_tests.proxy.exchange import redact_text
 
@@ -97,6 +95,11 @@ def diff(
     """Send the same scenario (uploads, bulk calls with each flag, read-backs, refusals:
     no token, bad business id, unknown s3_key, invalid cells, empty file) to both and
     report per rule where they disagree, ids, keys, timestamps and numbers masked."""
+    # Imported here: the scenario's data generation (Faker, hypothesis) is slow to
+    # import, and every other subcommand would pay for it at start-up.
+    from dayzero_twin.contract_tests.diff.compare import differences, markdown
+    from dayzero_twin.contract_tests.diff.scenario import Files, Target, observations
+
     files = Files.build(seed)
     base = Target(base_url, token, business_id)
     against = Target(against_url, against_token or token, against_business_id or business_id)
