@@ -306,3 +306,29 @@ def test_command_reports_on_sigterm(root_url: str, tmp_path: Path) -> None:
         check=False,
     )
     assert unreadable.returncode == 2
+
+
+def test_forwarding_is_transparent_and_cors_local_only(root_url: str) -> None:
+    """Status, headers and body come back unchanged; CORS only for local origins."""
+    upstream = root_url + PREFIX + FAITHFUL
+    auth = {"Authorization": f"Bearer {TOKEN}", "x-business-id": BUSINESS}
+    with running_proxy(upstream) as (url, state):
+        direct = httpx.get(f"{upstream}/api/v1/invoices/not-an-id", headers=auth)
+        proxied = httpx.get(f"{url}/api/v1/invoices/not-an-id", headers=auth)
+        preflight = httpx.options(
+            f"{url}/api/v1/invoices/bulk",
+            headers={"Origin": "http://localhost:5173", "Access-Control-Request-Method": "POST"},
+        )
+        simple = httpx.get(
+            f"{url}/api/v1/invoices", headers={**auth, "Origin": "http://127.0.0.1:3000"}
+        )
+    volatile = {"date", "x-request-id"}
+    assert proxied.status_code == direct.status_code == 404
+    assert proxied.content == direct.content
+    assert [(k, v) for k, v in proxied.headers.items() if k not in volatile] == [
+        (k, v) for k, v in direct.headers.items() if k not in volatile
+    ]
+    assert preflight.status_code == 200
+    assert preflight.headers["access-control-allow-origin"] == "http://localhost:5173"
+    assert simple.headers["access-control-allow-origin"] == "http://127.0.0.1:3000"
+    assert state.judge.violations == []
