@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints browser mock test contract lint openapi dist clients bench clean
+.PHONY: help install constraints browser mock test contract proxy lint openapi dist clients bench soak clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -20,6 +20,7 @@ help: ## Show this help
 	@echo "  contract options: BASE_URL TOKEN BUSINESS_ID OTHER_BUSINESS_ID SECOND_BUSINESS_ID MAX_EXAMPLES"
 	@echo "                    SEED MAX_ROWS MAX_EXPIRY_WAIT JUNIT_XML (or CONTRACT_* env vars;"
 	@echo "                    more: CONTRACT_ARGS='--rule §3.1 -x -v')"
+	@echo "  proxy options: UPSTREAM PROXY_PORT JUNIT_XML REPORT RECORD (or PROXY_* env vars)"
 
 # PYTHONWARNINGS silences the one note setuptools prints on every editable install that
 # maps folders onto packages (openapi/ onto dayzero_twin.openapi, ...): that a folder
@@ -82,6 +83,12 @@ contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID
 		$(if $(MAX_ROWS),--max-rows $(MAX_ROWS)) \
 		$(if $(MAX_EXPIRY_WAIT),--max-expiry-wait $(MAX_EXPIRY_WAIT)) \
 		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML)) $(CONTRACT_ARGS)
+
+proxy: $(STAMP) ## Checking proxy in front of UPSTREAM=URL on PROXY_PORT (4011); Ctrl-C writes reports
+	@test -n "$(UPSTREAM)" || { echo "make proxy: UPSTREAM=https://... is required" >&2; exit 2; }
+	$(BIN)/dayzero-contract proxy --upstream $(UPSTREAM) --port $(or $(PROXY_PORT),4011) \
+		$(if $(JUNIT_XML),--junit-xml $(JUNIT_XML)) $(if $(REPORT),--report $(REPORT)) \
+		$(if $(RECORD),--record $(RECORD)) $(PROXY_ARGS)
 
 TYPECHECK := build/typecheck/dayzero_twin
 PACKAGE_DIRS := openapi mock_server contract_tests docs

@@ -210,3 +210,16 @@ def main(argv: Sequence[str] | None = None, prog_name: str = PROG) -> int:
     except click.Abort:
         return EXIT_ERROR
     return result if isinstance(result, int) else EXIT_KEPT
+
+
+def _register() -> None:
+    """The subcommands that share the suite's reading of the contract."""
+    from dayzero_twin.contract_tests.diff.command import diff
+    from dayzero_twin.contract_tests.proxy import commands
+
+    suite.add_command(commands.proxy)
+    suite.add_command(commands.judge)
+    suite.add_command(diff)
+
+
+_register()

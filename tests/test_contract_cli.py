@@ -92,7 +92,8 @@ def test_python_dash_m_shows_the_command_name() -> None:
         (["--base-url", "localhost:4010"], "not an http(s) URL"),
         (["--base-url", "http://127.0.0.1:9"], "missing --token"),
         (["--no-such-option"], "No such option"),
-        (["judge"], "No such command"),
+        (["frobnicate"], "No such command"),
+        (["judge"], "Missing argument"),
     ],
 )
 def test_bad_value_is_status_2_in_one_line(

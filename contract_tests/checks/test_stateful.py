@@ -17,7 +17,6 @@ from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     expect_status,
-    parse_timestamp,
 )
 from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import (
@@ -27,11 +26,9 @@ from dayzero_twin.contract_tests.support.datagen import (
 )
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file
 from dayzero_twin.contract_tests.support.fuzzing import STATEFUL_CHECKS, build_schema
-from dayzero_twin.contract_tests.support.kinds import KIND_NAMES, kind_named
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
+from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
 from dayzero_twin.contract_tests.support.rules import require, rule
-
-RULE_READ_BACK = "CONTRACT §5 GET of a created id returns that entity"
-LINE_FIELDS = ("description", "quantity", "unit_price", "amount")
 
 
 @rule(RULE_READ_BACK, "CONTRACT §3")
@@ -49,30 +46,7 @@ def test_every_created_entity_reads_back(
 
 
 def _same_entity(kind: str, created: dict[str, Any], read: dict[str, Any], response: Any) -> None:
-    description = kind_named(kind)
-    for name in description.fields:
-        require(
-            read.get(name) == created.get(name),
-            RULE_READ_BACK,
-            f"{name}: bulk response said {created.get(name)!r}, read back {read.get(name)!r}",
-            response,
-        )
-    for name in description.moments:
-        require(
-            parse_timestamp(read.get(name)) == parse_timestamp(created.get(name)),
-            RULE_READ_BACK,
-            f"{name}: bulk response said {created.get(name)!r}, read back {read.get(name)!r}",
-            response,
-        )
-    # Invoices only have line items; for bills both sides are empty.
-    lines = [[line.get(f) for f in LINE_FIELDS] for line in created.get("line_items") or []]
-    again = [[line.get(f) for f in LINE_FIELDS] for line in read.get("line_items") or []]
-    require(
-        lines == again,
-        RULE_READ_BACK,
-        f"line_items: bulk response said {lines}, read back {again}",
-        response,
-    )
+    expect_same_entity(kind, created, read, response)
 
 
 # -- schemathesis stateful testing over the OpenAPI links ------------------------------

@@ -1,0 +1,87 @@
+"""Where two runs of the scenario disagree, step by step: status, the contract's
+headers, then the masked bodies field by field (missing on one side, type, value)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from dayzero_twin.contract_tests.diff.scenario import Observation
+from dayzero_twin.contract_tests.support.rules import excerpt
+
+
+@dataclass(frozen=True)
+class Difference:
+    step: str
+    rule: str
+    where: str
+    base: str
+    against: str
+
+    def line(self) -> str:
+        return f"[{self.rule}] {self.step}: {self.where}: {self.base} vs {self.against}"
+
+
+def differences(base: Sequence[Observation], against: Sequence[Observation]) -> list[Difference]:
+    found: list[Difference] = []
+    for one, other in zip(base, against, strict=True):
+
+        def differ(where: str, a: Any, b: Any, step: Observation = one) -> None:
+            found.append(Difference(step.step, step.rule, where, excerpt(a, 120), excerpt(b, 120)))
+
+        if one.status != other.status:
+            differ("status", one.status, other.status)
+            continue
+        for name in sorted(set(one.headers) | set(other.headers)):
+            if one.headers.get(name) != other.headers.get(name):
+                differ(f"header {name}", one.headers.get(name), other.headers.get(name))
+        for where, a, b in _walk(one.body, other.body, "body"):
+            differ(where, a, b)
+    return found
+
+
+MISSING = "<absent>"
+
+
+def _walk(a: Any, b: Any, path: str) -> Iterator[tuple[str, Any, Any]]:
+    if isinstance(a, dict) and isinstance(b, dict):
+        for key in sorted(set(a) | set(b)):
+            yield from _walk(a.get(key, MISSING), b.get(key, MISSING), f"{path}.{key}")
+        return
+    if isinstance(a, list) and isinstance(b, list):
+        if len(a) != len(b):
+            yield f"{path} length", len(a), len(b)
+        for index, (x, y) in enumerate(zip(a, b, strict=False)):
+            yield from _walk(x, y, f"{path}[{index}]")
+        return
+    if type(a) is not type(b):
+        yield f"{path} type", _type(a), _type(b)
+    elif a != b:
+        yield path, a, b
+
+
+def _type(value: Any) -> str:
+    return "absent" if value == MISSING else type(value).__name__
+
+
+def markdown(diffs: Sequence[Difference], base: str, against: str, steps: int) -> str:
+    lines = [
+        "# Differential run",
+        "",
+        f"Base: {base}. Against: {against}. Steps: {steps}; differences: {len(diffs)}.",
+        "",
+    ]
+    if not diffs:
+        lines.append(
+            "The two implementations agree on every step (ids, keys, timestamps, "
+            "numbers and cursors masked)."
+        )
+    by_rule: dict[str, list[Difference]] = {}
+    for diff in diffs:
+        by_rule.setdefault(diff.rule, []).append(diff)
+    for rule, found in by_rule.items():
+        lines += [f"## {rule}", ""]
+        lines += [f"- {d.step}: `{d.where}`: {d.base} vs {d.against}" for d in found[:50]]
+        lines.append("")
+    return "\n".join(lines) + "\n"

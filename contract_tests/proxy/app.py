@@ -1,0 +1,299 @@
+"""The checking proxy: a raw ASGI app that forwards every request upstream unchanged,
+streams both bodies, and hands each finished exchange to the :class:`~.judge.Judge`.
+
+Bodies are streamed chunk by chunk both ways; a copy of each is kept for the judge up to
+:data:`KEEP_BYTES` (beyond that the exchange is forwarded but not judged). The last,
+empty body message goes to the client only after the judge has seen the exchange, so a
+client's next request (a read-back after a bulk call) is always judged after it.
+
+Only two things are the proxy's own: CORS for local browser origins (what the mock
+does, via Starlette's middleware, applied only to requests that carry an ``Origin``),
+and the reserved paths under ``/__proxy/``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gzip
+import json
+import logging
+import zlib
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import httpx
+from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Message, Receive, Scope, Send
+
+from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels, token_of
+from dayzero_twin.contract_tests.proxy.judge import Judge
+
+LOG = logging.getLogger("dayzero.proxy")
+RESERVED = "/__proxy/"
+KEEP_BYTES = 12 * 1024 * 1024  # above the contract's 10 MiB upload limit
+LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
+EXPOSED_HEADERS = ["WWW-Authenticate", "X-Request-Id", "Preference-Applied"]
+HOP_BY_HOP = frozenset(
+    {
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"transfer-encoding",
+        b"te",
+        b"trailer",
+        b"upgrade",
+        b"host",
+    }
+)
+
+
+@dataclass
+class ProxyState:
+    """Everything one proxy keeps: the judge, the token labeller and the exchanges seen
+    (for the recording), plus what to run when a report is asked for."""
+
+    judge: Judge = field(default_factory=Judge)
+    labels: TokenLabels = field(default_factory=TokenLabels)
+    recorded: list[Exchange] = field(default_factory=list)
+    record: bool = False
+    on_report: Callable[[], list[str]] = lambda: []
+
+
+class Proxy:
+    """The forwarding ASGI app (CORS and reserved paths around it: :func:`build`)."""
+
+    def __init__(self, upstream: str, state: ProxyState, client: httpx.AsyncClient) -> None:
+        self.upstream = upstream.rstrip("/")
+        self.state = state
+        self.client = client
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            return
+        started = datetime.now(UTC)
+        method = scope["method"]
+        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        if scope.get("query_string"):
+            target += "?" + scope["query_string"].decode("latin-1")
+        headers = [
+            (k.decode("latin-1"), v.decode("latin-1"))
+            for k, v in scope["headers"]
+            if k.lower() not in HOP_BY_HOP
+        ]
+        sent = bytearray()
+        complete = True
+        authorization = dict(headers_lower(headers)).get("authorization")
+        secret = token_of(authorization)
+        if secret:
+            with self.state.judge.lock:
+                self.state.judge.secrets.add(secret)
+
+        async def body() -> AsyncIterator[bytes]:
+            nonlocal complete
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return
+                chunk = message.get("body", b"")
+                if chunk:
+                    if len(sent) + len(chunk) <= KEEP_BYTES:
+                        sent.extend(chunk)
+                    else:
+                        complete = False
+                    yield chunk
+                if not message.get("more_body", False):
+                    return
+
+        has_body = any(
+            k.lower() in ("content-length", "transfer-encoding") for k, _ in scope_headers(scope)
+        )
+        # A bare Request, not build_request: the client's default headers (User-Agent,
+        # Accept-Encoding...) would change what the implementation is sent.
+        request = httpx.Request(
+            method,
+            self.upstream + target,
+            headers=headers,
+            content=body() if has_body else None,
+        )
+        try:
+            upstream = await self.client.send(request, stream=True)
+        except httpx.HTTPError as error:
+            LOG.warning(
+                "upstream unreachable for %s %s: %s", method, _path(target), type(error).__name__
+            )
+            await _plain(send, 502, f"proxy: upstream unreachable: {type(error).__name__}\n")
+            return
+        received = bytearray()
+        try:
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": upstream.status_code,
+                    "headers": [
+                        (k, v) for k, v in upstream.headers.raw if k.lower() not in HOP_BY_HOP
+                    ],
+                }
+            )
+            async for chunk in upstream.aiter_raw():
+                if len(received) + len(chunk) <= KEEP_BYTES:
+                    received.extend(chunk)
+                else:
+                    complete = False
+                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+        finally:
+            await upstream.aclose()
+        exchange = Exchange(
+            method=method,
+            target=target,
+            request_headers=tuple(headers),
+            request_body=bytes(sent),
+            status=upstream.status_code,
+            response_headers=tuple(
+                (k.decode("latin-1"), v.decode("latin-1")) for k, v in upstream.headers.raw
+            ),
+            response_body=_decoded(bytes(received), upstream.headers.get("content-encoding")),
+            started=started,
+            finished=datetime.now(UTC),
+            token=self.state.labels.label(authorization),
+            body_complete=complete,
+            base_url=_base_url(scope),
+        )
+        found = await asyncio.to_thread(self.state.judge.judge, exchange)
+        if self.state.record:
+            self.state.recorded.append(exchange.redacted(self.state.judge.secrets))
+        for violation in found:
+            LOG.error(violation.log_line())
+        await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def scope_headers(scope: Scope) -> list[tuple[str, str]]:
+    return [(k.decode("latin-1"), v.decode("latin-1")) for k, v in scope["headers"]]
+
+
+def headers_lower(headers: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    return [(k.lower(), v) for k, v in headers]
+
+
+def _path(target: str) -> str:
+    return target.split("?", 1)[0]
+
+
+def _decoded(data: bytes, encoding: str | None) -> bytes:
+    """The body the judge reads: raw bytes go to the client, decoded ones to the rules."""
+    name = (encoding or "").strip().lower()
+    try:
+        if name == "gzip":
+            return gzip.decompress(data)
+        if name == "deflate":
+            return zlib.decompress(data)
+    except (OSError, zlib.error):
+        pass  # an undecodable body is judged as sent
+    return data
+
+
+def _base_url(scope: Scope) -> str:
+    host = dict(scope_headers(scope)).get("host") or "127.0.0.1"
+    return f"{scope.get('scheme', 'http')}://{host}"
+
+
+async def _plain(send: Send, status: int, text: str) -> None:
+    await _send(send, status, text.encode(), b"text/plain; charset=utf-8")
+
+
+async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", content_type),
+                (b"content-length", str(len(body)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+def violations_json(judge: Judge) -> bytes:
+    """The running list, as ``GET /__proxy/violations`` serves it (call under the lock)."""
+    return json.dumps(
+        {
+            "exchanges": judge.exchanges,
+            "judged": judge.judged,
+            "oracle_checked": judge.oracle_checked,
+            "read_backs": judge.read_backs,
+            "violations": [v.as_dict() for v in judge.violations],
+        },
+        indent=2,
+    ).encode()
+
+
+class Front:
+    """The reserved paths, then CORS for requests with an ``Origin``, then the proxy."""
+
+    def __init__(self, proxy: Proxy, cors_origin_regex: str | None = LOCAL_ORIGINS) -> None:
+        self.proxy = proxy
+        self.cors = (
+            CORSMiddleware(
+                proxy,
+                allow_origin_regex=cors_origin_regex,
+                allow_credentials=True,
+                allow_methods=["*"],
+                allow_headers=["*"],
+                expose_headers=EXPOSED_HEADERS,
+                max_age=600,
+            )
+            if cors_origin_regex
+            else None
+        )
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"].startswith(RESERVED):
+            await self.reserved(scope, send)
+            return
+        origin = any(k.lower() == b"origin" for k, _ in scope["headers"])
+        if origin and self.cors is not None:
+            await self.cors(scope, receive, send)
+            return
+        await self.proxy(scope, receive, send)
+
+    async def reserved(self, scope: Scope, send: Send) -> None:
+        state = self.proxy.state
+        name, method = scope["path"].removeprefix(RESERVED), scope["method"]
+        if name == "violations" and method == "GET":
+            with state.judge.lock:
+                body = violations_json(state.judge)
+            await _send(send, 200, body, b"application/json")
+        elif name == "report" and method == "POST":
+            written = await asyncio.to_thread(state.on_report)
+            await _send(send, 200, json.dumps({"written": written}).encode(), b"application/json")
+        else:
+            await _plain(send, 404, "reserved: GET /__proxy/violations, POST /__proxy/report\n")
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message: Message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return
+
+
+def build(
+    upstream: str, state: ProxyState, timeout: float = 60.0
+) -> tuple[Front, httpx.AsyncClient]:
+    """The app and the client it forwards with (close the client when done)."""
+    client = httpx.AsyncClient(
+        timeout=httpx.Timeout(timeout),
+        follow_redirects=False,
+        limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+    )
+    return Front(Proxy(upstream, state, client)), client

@@ -1,0 +1,782 @@
+"""The per-exchange judge: the suite's rules, as far as one exchange (and what the
+exchanges before it showed) reveals them.
+
+Stateless rules (:func:`judge_response`) take an ``httpx.Response`` with its request,
+so a check could call them on its own traffic; :class:`Judge` adds what needs memory:
+which tokens were accepted, which CSV went up under which ``s3_key``, what each bulk
+call created. Every rule is one of the suite's assertions (``support/assertions``,
+``support/oracle``, ``support/readback``), called unchanged; a rule fails by raising
+the suite's :class:`~contract_tests.support.rules.ContractViolation`, and the judge
+collects one violation per rule family instead of stopping at the first.
+
+Where one exchange cannot tell (is this unseen customer new or pre-existing? is this
+token valid?), the judge accepts every legal answer rather than guess.
+"""
+
+from __future__ import annotations
+
+import csv
+import email.message
+import email.parser
+import email.policy
+import functools
+import io
+import itertools
+import json
+import re
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import httpx
+import jsonschema  # type: ignore[import-untyped]
+
+from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_text
+from dayzero_twin.contract_tests.support.assertions import (
+    Registry,
+    Window,
+    expect_bulk,
+    expect_list_page,
+    expect_validation_error,
+    is_uuid,
+)
+from dayzero_twin.contract_tests.support.client import API, body_of
+from dayzero_twin.contract_tests.support.csvfile import BOM, CsvFile
+from dayzero_twin.contract_tests.support.kinds import INVOICES, KINDS, Kind
+from dayzero_twin.contract_tests.support.lax import coerce
+from dayzero_twin.contract_tests.support.oracle import (
+    ExpectedEntity,
+    ExpectedInvoice,
+    Party,
+    expected,
+)
+from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
+from dayzero_twin.contract_tests.support.rules import ContractViolation, excerpt, fail, require
+from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
+
+RULE_STATUS = "CONTRACT §1 only the documented codes may come back"
+RULE_JSON = "CONTRACT §1 JSON in and out (application/json, UTF-8)"
+RULE_401 = "CONTRACT §1 401: no/non-Bearer/empty/unknown token"
+RULE_422_HEADER = "CONTRACT §1 order 2: x-business-id missing or not a UUID is 422"
+RULE_422_BODY = (
+    "CONTRACT §1 order 2: body not JSON, not an object; s3_key missing, not a string or "
+    "empty; finalize/approve not a boolean is 422"
+)
+RULE_422_SHAPE = "CONTRACT §1 422 body is HTTPValidationError: detail[] of {loc, msg, type}"
+RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
+RULE_FOREIGN = "CONTRACT §2 keys belong to the business that uploaded them (elsewhere: 400)"
+RULE_ORDER = "CONTRACT §5 lists are newest first (within one file, later items first)"
+RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once"
+RULE_ACCEPT = "schema: a request the slices' schema accepts is not refused with 422"
+RULE_OVERSIZE = "CONTRACT §2 files over 10 MiB are refused with 413"
+MAX_UPLOAD = 10 * 1024 * 1024
+RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
+CANONICAL_UUID = re.compile(
+    r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
+)
+KIND_OF_BULK = {f"{API}/{kind.name}/bulk": kind for kind in KINDS}
+
+
+@dataclass(frozen=True)
+class Violation:
+    """One broken rule, with the exchange that shows it (already redacted)."""
+
+    rule: str
+    detail: str
+    method: str
+    target: str
+    status: int
+    curl: str
+    at: str
+    response_excerpt: str
+
+    def log_line(self) -> str:
+        return (
+            f"VIOLATION [{self.rule}] {self.method} {self.target} -> {self.status}: "
+            f"{self.detail} | repro: {self.curl}"
+        )
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "rule": self.rule,
+            "detail": self.detail,
+            "method": self.method,
+            "target": self.target,
+            "status": self.status,
+            "curl": self.curl,
+            "at": self.at,
+            "response": self.response_excerpt,
+        }
+
+
+# -- the documented operations ------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Operation:
+    method: str
+    route: str
+    operation_id: str
+    pattern: re.Pattern[str]
+    literal: bool
+    spec: Mapping[str, Any]  # dereferenced
+
+    def response_spec(self, status: int) -> Mapping[str, Any] | None:
+        responses = self.spec.get("responses") or {}
+        found = responses.get(str(status)) or responses.get(f"{str(status)[0]}XX")
+        return found or responses.get("default")
+
+    @property
+    def kind(self) -> Kind | None:
+        return next((k for k in KINDS if f"_api_v1_{k.name}" in self.operation_id), None)
+
+
+@functools.cache
+def _document() -> dict[str, Any]:
+    """The bundled slices, parsed once per process."""
+    return load_bundle()
+
+
+@functools.cache
+def operations() -> tuple[Operation, ...]:
+    """The slices' operations (mock-only conveniences excluded), literal routes first so
+    ``/bills/bulk`` is never read as ``/bills/{bill_id}``."""
+    document = _document()
+    found = []
+    for method, route, operation in iter_operations(document):
+        if operation.get("x-mock-only"):
+            continue
+        regex = "^" + re.sub(r"\\\{[^/]+?\\\}", "[^/]+", re.escape(route)) + "$"
+        found.append(
+            Operation(
+                method=method.upper(),
+                route=route,
+                operation_id=str(operation.get("operationId")),
+                pattern=re.compile(regex),
+                literal="{" not in route,
+                spec=dereference(document, operation),
+            )
+        )
+    return tuple(sorted(found, key=lambda op: not op.literal))
+
+
+def operation_of(method: str, path: str) -> Operation | None:
+    for operation in operations():
+        if operation.method == method.upper() and operation.pattern.match(path):
+            return operation
+    return None
+
+
+@functools.cache
+def _validator(operation_id: str, status: int) -> jsonschema.protocols.Validator | None:
+    operation = next(op for op in operations() if op.operation_id == operation_id)
+    spec = operation.response_spec(status) or {}
+    schema = ((spec.get("content") or {}).get("application/json") or {}).get("schema")
+    if schema is None:
+        return None
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+# -- stateless rules --------------------------------------------------------------------
+
+
+def media_type(value: str | None) -> str:
+    return (value or "").split(";", 1)[0].strip().lower()
+
+
+def unparseable_body(request: httpx.Request) -> bool:
+    """JSON that is not JSON text, or a multipart body that is not a set of fields: the
+    suite's status check accepts 400 for both (FastAPI refuses them before validation,
+    ``fuzzing.status_code_conformance``); this is that rule on raw bytes."""
+    media = media_type(request.headers.get("content-type"))
+    if media.endswith("json"):
+        return _json(request) is ...
+    if media.startswith("multipart/"):
+        message = _multipart(request.headers.get("content-type") or "", request.content)
+        return message is None or not message.is_multipart()
+    return False
+
+
+def expect_documented(operation: Operation, response: httpx.Response) -> None:
+    status = response.status_code
+    # Not for a bulk call's JSON: CONTRACT §1 order 2 makes "body not JSON" a 422 there.
+    bulk_json = operation.route.endswith("/bulk") and media_type(
+        response.request.headers.get("content-type")
+    ).endswith("json")
+    if status == 400 and unparseable_body(response.request) and not bulk_json:
+        return
+    documented = sorted((operation.spec.get("responses") or {}).keys())
+    require(
+        operation.response_spec(status) is not None,
+        RULE_STATUS,
+        f"{operation.method} {operation.route} answered {status}; documented: {documented}",
+        response,
+    )
+
+
+def expect_documented_body(operation: Operation, response: httpx.Response) -> None:
+    """Content type and, for JSON, the documented schema with its formats."""
+    spec = operation.response_spec(response.status_code)
+    content = (spec or {}).get("content") or {}
+    if "application/json" not in content:
+        return
+    got = media_type(response.headers.get("content-type"))
+    require(
+        got == "application/json",
+        RULE_JSON,
+        f"{response.status_code} served as {response.headers.get('content-type')!r}",
+        response,
+    )
+    body = body_of(response)
+    if body is None and response.content.strip() != b"null":
+        fail(RULE_JSON, "the body is not JSON", response)
+    validator = _validator(operation.operation_id, response.status_code)
+    if validator is None:
+        return
+    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(body)"
+        schema_name = _schema_name(operation.operation_id, response.status_code)
+        fail(
+            f"schema: {schema_name} ({operation.method} {operation.route} {response.status_code})",
+            f"at {where}: {error.message[:300]}",
+            response,
+        )
+
+
+@functools.cache
+def _schema_name(operation_id: str, status: int) -> str:
+    """The component a response schema refers to, for the rule's name."""
+    document = _document()
+    raw = next(
+        op for m, r, op in iter_operations(document) if op.get("operationId") == operation_id
+    )
+    spec = (raw.get("responses") or {}).get(str(status)) or {}
+    ref = spec.get("$ref") or (
+        ((spec.get("content") or {}).get("application/json") or {}).get("schema") or {}
+    ).get("$ref")
+    return str(ref).rsplit("/", 1)[-1] if ref else "response"
+
+
+def bearer_problem(authorization: str | None) -> bool | None:
+    """True: certainly not a usable Bearer token (absent, another scheme, empty);
+    False: a Bearer token; None: a spelling the contract leaves open (``bearer``)."""
+    if authorization is None:
+        return True
+    scheme, _, token = authorization.strip().partition(" ")
+    if scheme == "Bearer":
+        return not token.strip()
+    if scheme.lower() == "bearer":
+        return None
+    return True
+
+
+def business_id_problem(value: str | None) -> bool | None:
+    """True: missing or certainly not a UUID; False: a UUID; None: a spelling parsers
+    disagree on (braces, no dashes, ``urn:uuid:``)."""
+    if value is None:
+        return True
+    if CANONICAL_UUID.match(value.strip()):
+        return False
+    try:
+        uuid.UUID(value)
+    except ValueError:
+        return True
+    return None
+
+
+def expect_refusals(operation: Operation, response: httpx.Response, token_accepted: bool) -> None:
+    """CONTRACT §1's precedence, as far as the request shows it; and the shapes of 401/422."""
+    request = response.request
+    status = response.status_code
+    no_token = bearer_problem(request.headers.get("authorization"))
+    if no_token:
+        require(
+            status == 401,
+            RULE_401,
+            f"a request without a usable Bearer token got {status}",
+            response,
+        )
+    if status == 401:
+        challenge = response.headers.get("www-authenticate", "")
+        require(
+            challenge.strip().lower().startswith("bearer"),
+            "CONTRACT §1 401 carries WWW-Authenticate: Bearer",
+            f"WWW-Authenticate is {challenge!r}",
+            response,
+        )
+    if no_token is not False:
+        return
+    bad_business = business_id_problem(request.headers.get("x-business-id"))
+    if bad_business:
+        allowed = (422,) if token_accepted else (401, 422)
+        require(
+            status in allowed,
+            RULE_422_HEADER,
+            f"x-business-id {request.headers.get('x-business-id')!r} got {status}"
+            + ("" if token_accepted else " (the token may be unknown, so 401 would do)"),
+            response,
+        )
+    body_loc = _bulk_body_loc(operation, request) if operation.route.endswith("/bulk") else []
+    if status == 422:
+        what = f"{operation.method} {operation.route}"
+        expect_validation_error(response, [], RULE_422_SHAPE, what, prefix=True)
+        if bad_business:
+            expect_validation_error(response, ["header", "x-business-id"], RULE_422_LOC, what)
+        elif bad_business is False and body_loc:
+            expect_validation_error(
+                response, body_loc, RULE_422_LOC, what, prefix=len(body_loc) == 1
+            )
+    if bad_business is False and body_loc and token_accepted:
+        require(
+            status == 422,
+            RULE_422_BODY,
+            f"the body {excerpt(_json(request))} got {status}",
+            response,
+        )
+    if status == 422 and bad_business is False:
+        _expect_valid_body_accepted(operation, response)
+
+
+def _expect_valid_body_accepted(operation: Operation, response: httpx.Response) -> None:
+    """A 422 that blames only the body of a JSON request the slices' schema accepts."""
+    content = (operation.spec.get("requestBody") or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema")
+    request = response.request
+    if schema is None or media_type(request.headers.get("content-type")) != "application/json":
+        return
+    body = _json(request)
+    detail = (
+        (body_of(response) or {}).get("detail") if isinstance(body_of(response), dict) else None
+    )
+    if body is ... or not isinstance(detail, list) or not detail:
+        return
+    locs = [entry.get("loc") for entry in detail if isinstance(entry, dict)]
+    if not all(isinstance(loc, list) and loc[:1] == ["body"] for loc in locs):
+        return
+    validator = _request_validator(operation.operation_id)
+    require(
+        not validator.is_valid(body),
+        RULE_ACCEPT,
+        f"the body {excerpt(body)} is valid for the slices' schema but was refused at {locs}",
+        response,
+    )
+
+
+@functools.cache
+def _request_validator(operation_id: str) -> Any:
+    operation = next(op for op in operations() if op.operation_id == operation_id)
+    content = (operation.spec.get("requestBody") or {}).get("content") or {}
+    schema = (content.get("application/json") or {}).get("schema") or {}
+    cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
+    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+
+
+def _json(request: httpx.Request) -> Any:
+    try:
+        return json.loads(request.content)
+    except ValueError:
+        return ...
+
+
+def _bulk_body_loc(operation: Operation, request: httpx.Request) -> list[str]:
+    """Where a bulk body's problem must be reported, or ``[]`` when it has none certain:
+    the body not JSON or not an object (sent as JSON); ``s3_key`` missing, not a string
+    or empty; a flag no lax reading makes a boolean
+    (``"true"`` or ``1`` may be accepted: CONTRACT §1 order 2)."""
+    body = _json(request)
+    if body is ... or not isinstance(body, dict):
+        json_sent = media_type(request.headers.get("content-type")) == "application/json"
+        return ["body"] if json_sent else []
+    key = body.get("s3_key")
+    if key is None or not isinstance(key, str) or key == "":
+        return ["body", "s3_key"]
+    content = (operation.spec.get("requestBody") or {}).get("content") or {}
+    properties = ((content.get("application/json") or {}).get("schema") or {}).get(
+        "properties"
+    ) or {}
+    for name in ("finalize", "approve"):
+        value = body.get(name)
+        if name in properties and value is not None and not coerce(properties[name], value):
+            return ["body", name]
+    return []
+
+
+def judge_response(
+    response: httpx.Response, token_accepted: bool = False
+) -> Iterator[ContractViolation]:
+    """Every stateless rule ``response`` (request attached) breaks; nothing for paths the
+    slices do not document."""
+    operation = operation_of(response.request.method, response.request.url.path)
+    if operation is None:
+        return
+    rules: tuple[Callable[[], None], ...] = (
+        lambda: expect_documented(operation, response),
+        lambda: expect_documented_body(operation, response),
+        lambda: expect_refusals(operation, response, token_accepted),
+    )
+    for rule in rules:
+        try:
+            rule()
+        except ContractViolation as violation:
+            yield violation
+
+
+# -- what needs memory: tokens, uploads, created entities --------------------------------
+
+
+@dataclass(frozen=True)
+class Created:
+    """When the bulk call that created an entity ran, and the entity's place in its 201."""
+
+    started: datetime
+    finished: datetime
+    index: int
+
+    def surely_older(self, other: Created) -> bool:
+        """Created before ``other`` for certain: an earlier call that ended before the
+        other began, or an earlier item of the same call (CONTRACT §5: within one file,
+        later items first)."""
+        if (self.started, self.finished) == (other.started, other.finished):
+            return self.index < other.index
+        return self.finished < other.started
+
+
+@dataclass
+class Business:
+    """What the proxy saw of one business."""
+
+    uploads: dict[str, bytes] = field(default_factory=dict)  # s3_key -> CSV bytes
+    # id -> (kind, 201 item); id -> when it was created, and its place in its 201
+    entities: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
+    created: dict[str, Created] = field(default_factory=dict)
+    pages: dict[str, set[str]] = field(default_factory=dict)  # next_cursor -> ids of its page
+    parties: dict[str, dict[str, Party]] = field(default_factory=dict)  # kind -> key/id -> party
+    registry: Registry = field(default_factory=Registry)
+
+
+@dataclass
+class Judge:
+    """Judges exchanges in the order they happened; thread-safe (one lock)."""
+
+    accepted_tokens: set[str] = field(default_factory=set)
+    uploaded_by: dict[str, str] = field(default_factory=dict)  # s3_key -> business id
+    businesses: dict[str, Business] = field(default_factory=dict)
+    violations: list[Violation] = field(default_factory=list)
+    exchanges: int = 0
+    judged: int = 0
+    oracle_checked: int = 0  # bulk 201s checked against the file the proxy saw go up
+    read_backs: int = 0  # entities read back and compared with their bulk 201
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    # Tokens the proxy forwarded, kept only to blank them out of reports.
+    secrets: set[str] = field(default_factory=set)
+
+    def judge(self, exchange: Exchange) -> list[Violation]:
+        with self.lock:
+            self.exchanges += 1
+            found = self._judge(exchange)
+            self.violations += found
+            return found
+
+    def _judge(self, exchange: Exchange) -> list[Violation]:
+        if not exchange.body_complete:
+            return []
+        operation = operation_of(exchange.method, exchange.path)
+        if operation is None:
+            return []
+        self.judged += 1
+        response = exchange.response()
+        accepted = exchange.token is not None and exchange.token in self.accepted_tokens
+        broken = list(judge_response(response, accepted))
+        if (
+            exchange.token is not None
+            and exchange.status not in (401, 422)
+            and (bearer_problem(exchange.request_header("authorization")) is False)
+        ):
+            self.accepted_tokens.add(exchange.token)
+        if not broken and (200 <= exchange.status < 300 or exchange.status == 404):
+            business_id = (exchange.request_header("x-business-id") or "").strip().lower()
+            if is_uuid(business_id):
+                business = self.businesses.setdefault(business_id, Business())
+                for rule in self._stateful(operation, exchange, response, business, business_id):
+                    try:
+                        rule()
+                    except ContractViolation as violation:
+                        broken.append(violation)
+        return [_violation(exchange, v, self.secrets) for v in broken]
+
+    def _stateful(
+        self,
+        operation: Operation,
+        exchange: Exchange,
+        response: httpx.Response,
+        business: Business,
+        business_id: str,
+    ) -> list[Callable[[], None]]:
+        body = body_of(response)
+        if exchange.status == 404:
+            if operation.method == "GET" and operation.kind is not None and "{" in operation.route:
+                return [lambda: self._not_lost(operation, exchange, response, business)]
+            return []
+        if operation.route == f"{API}/upload/direct":
+            data = uploaded_csv(exchange)
+            if data is not None and len(data) > MAX_UPLOAD:
+                size = len(data)
+                return [lambda: fail(RULE_OVERSIZE, f"a {size}-byte file was accepted", response)]
+            if data is not None and isinstance(body, dict) and isinstance(body.get("s3_key"), str):
+                business.uploads[body["s3_key"]] = data
+                self.uploaded_by.setdefault(body["s3_key"], business_id)
+            return []
+        kind = KIND_OF_BULK.get(operation.route) if operation.method == "POST" else None
+        if kind is not None:
+            return [lambda: self._bulk(kind, exchange, response, business, business_id)]
+        if operation.method == "GET" and operation.kind is not None and isinstance(body, dict):
+            kind_ = operation.kind
+            if "{" in operation.route:
+                return [lambda: self._read_back(kind_, body, response, business)]
+            return [lambda: self._list(kind_, exchange, body, response, business)]
+        return []
+
+    def _bulk(
+        self,
+        kind: Kind,
+        exchange: Exchange,
+        response: httpx.Response,
+        business: Business,
+        business_id: str,
+    ) -> None:
+        request = _json(response.request)
+        body = body_of(response)
+        items = body.get("items") if isinstance(body, dict) else None
+        if not isinstance(request, dict) or not isinstance(items, list):
+            return
+        key = request.get("s3_key")
+        owner = self.uploaded_by.get(key) if isinstance(key, str) else None
+        data = business.uploads.get(key) if isinstance(key, str) else None
+        if data is None and owner is not None and owner != business_id:
+            self._remember(kind, business, items, exchange)
+            fail(
+                RULE_FOREIGN,
+                f"s3_key {key!r} was uploaded under business {owner}, imported under {business_id}",
+                response,
+            )
+        if data is None:
+            self._remember(kind, business, items, exchange)
+            return
+        flag = request.get(kind.flag, False)
+        file = parse_csv(data, kind)
+        if file is None or not isinstance(flag, bool):
+            self._remember(kind, business, items, exchange)
+            return
+        try:
+            existing = self._existing(kind, file, items, business)
+            wanted: Sequence[ExpectedEntity] | None = expected(kind, file, existing)
+        except (ValueError, KeyError, ArithmeticError):
+            wanted = None  # a file the oracle cannot read: the 201 is judged by schema alone
+        try:
+            if wanted is not None:
+                self.oracle_checked += 1
+                expect_bulk(
+                    kind,
+                    response,
+                    wanted,
+                    flag=flag,
+                    business_id=business_id,
+                    registry=business.registry,
+                    window=Window(exchange.started, exchange.finished),
+                )
+        finally:
+            self._remember(kind, business, items, exchange)
+
+    def _existing(
+        self, kind: Kind, file: CsvFile, items: Sequence[Any], business: Business
+    ) -> dict[str, Party]:
+        """Parties as the oracle must take them: those the proxy saw, and for any it did
+        not, what the response says (the proxy cannot know whether an unseen customer or
+        vendor existed before, so either answer is accepted for its name and email)."""
+        seen = business.parties.get(kind.name, {})
+        existing = dict(seen)
+        for row in file.rows:
+            cell = (row.get(kind.party_id) or "").strip().lower()
+            if cell and cell not in existing:
+                existing[cell] = Party(cell, "", None)  # placeholder, replaced below
+        rough = expected(kind, file, existing)
+        existing = dict(seen)
+        for entity, item in zip(rough, items, strict=False):
+            row = file.rows[_first_row(entity) - 1]
+            key = (row.get(kind.party_id) or "").strip().lower() or (
+                row.get(kind.party_key) or ""
+            ).strip().lower()
+            if key in existing or not isinstance(item, dict):
+                continue
+            existing[key] = _party(kind, item)
+        return existing
+
+    def _remember(
+        self, kind: Kind, business: Business, items: Sequence[Any], exchange: Exchange
+    ) -> None:
+        parties = business.parties.setdefault(kind.name, {})
+        for index, item in enumerate(items):
+            if not isinstance(item, dict) or not is_uuid(item.get("id")):
+                continue
+            business.entities[item["id"]] = (kind.name, item)
+            business.created[item["id"]] = Created(exchange.started, exchange.finished, index)
+            party = item.get(kind.party_id)
+            if is_uuid(party):
+                known = _party(kind, item)
+                parties.setdefault(party, known)
+                key = item.get(f"{kind.party}_email" if kind is INVOICES else "vendor_name")
+                if isinstance(key, str) and key:
+                    parties.setdefault(key.lower(), known)
+
+    def _read_back(
+        self, kind: Kind, body: dict[str, Any], response: httpx.Response, business: Business
+    ) -> None:
+        known = business.entities.get(str(body.get("id")))
+        if known is not None and known[0] == kind.name:
+            self.read_backs += 1
+            expect_same_entity(kind.name, known[1], body, response)
+
+    def _not_lost(
+        self, operation: Operation, exchange: Exchange, response: httpx.Response, business: Business
+    ) -> None:
+        """A 404 for an id this business's bulk call returned (CONTRACT §5)."""
+        entity_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
+        known = business.entities.get(entity_id)
+        require(
+            known is None or known[0] != (operation.kind.name if operation.kind else None),
+            RULE_READ_BACK,
+            f"GET of {entity_id}, created by an earlier bulk call of this business, answered 404",
+            response,
+        )
+
+    def _list(
+        self,
+        kind: Kind,
+        exchange: Exchange,
+        body: dict[str, Any],
+        response: httpx.Response,
+        business: Business,
+    ) -> None:
+        limits = exchange.query.get("limit") or ["50"]
+        try:
+            limit = int(limits[0])
+        except ValueError:
+            limit = None  # a spelling lax parsers may read (``1.0``): not judged
+        if limit is not None:
+            require(
+                1 <= limit <= 1000,
+                RULE_LIMIT,
+                f"limit={limits[0]} was served with {exchange.status} instead of refused",
+                response,
+            )
+            expect_list_page(response, body, limit)
+        items = [item for item in body.get("items") or [] if isinstance(item, dict)]
+        ids = [str(item.get("id")) for item in items]
+        cursors = exchange.query.get("cursor") or []
+        cursor = cursors[0] if cursors else None
+        before = business.pages.get(cursor) if cursor else None
+        if before is not None:
+            again = [i for i in ids if i in before]
+            require(
+                not again,
+                RULE_WALK,
+                f"the page after cursor {excerpt(cursor, 40)} repeats {again[:5]} of the page "
+                "that gave it",
+                response,
+            )
+        if isinstance(body.get("next_cursor"), str):
+            business.pages[body["next_cursor"]] = set(ids)
+        known = [(i, business.created[i]) for i in ids if i in business.created]
+        for (newer, a), (older, b) in itertools.pairwise(known):
+            require(
+                not a.surely_older(b),
+                RULE_ORDER,
+                f"{newer} is listed before {older}, which was created after it",
+                response,
+            )
+        for item in items:
+            self._read_back(kind, item, response, business)
+
+
+def _party(kind: Kind, item: Mapping[str, Any]) -> Party:
+    """The customer or vendor of a 201 item, as the oracle takes an existing one."""
+    return Party(
+        str(item.get(kind.party_id)),
+        item.get(f"{kind.party}_name"),  # type: ignore[arg-type]  # may be null: compared as is
+        item.get(f"{kind.party}_email"),
+    )
+
+
+def _first_row(entity: ExpectedEntity) -> int:
+    return entity.lines[0].row if isinstance(entity, ExpectedInvoice) else entity.row
+
+
+def uploaded_csv(exchange: Exchange) -> bytes | None:
+    """The ``file`` part of a ``multipart/form-data`` direct upload, or ``None``."""
+    content_type = exchange.request_header("content-type") or ""
+    if not content_type.lower().startswith("multipart/form-data"):
+        return None
+    message = _multipart(content_type, exchange.request_body)
+    if message is None or not message.is_multipart():
+        return None
+    for part in message.iter_parts():  # type: ignore[attr-defined]
+        if part.get_param("name", header="content-disposition") == "file":
+            payload = part.get_payload(decode=True)
+            return payload if isinstance(payload, bytes) else None
+    return None
+
+
+def _multipart(content_type: str, body: bytes) -> email.message.Message | None:
+    if "boundary=" not in content_type.lower():
+        return None
+    head = f"Content-Type: {content_type}\r\n\r\n".encode("latin-1", "replace")
+    message = email.parser.BytesParser(policy=email.policy.HTTP).parsebytes(head + body)
+    if message.is_multipart() and message.defects:
+        return None
+    return message
+
+
+def parse_csv(data: bytes, kind: Kind) -> CsvFile | None:
+    """The file as the oracle reads it (CONTRACT §3: UTF-8, BOM allowed, header names
+    case-insensitive and trimmed, unknown columns ignored, blank lines skipped), or
+    ``None`` when it is not a file the contract lets a 201 come from."""
+    try:
+        text = data.decode("utf-8").removeprefix(BOM)
+    except UnicodeDecodeError:
+        return None
+    rows = [row for row in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in row)]
+    if len(rows) < 2:
+        return None
+    header = [name.strip().lower() for name in rows[0]]
+    if not set(kind.required) - {kind.party_key} <= set(header):
+        return None
+    places: dict[str, int] = {}
+    for index, name in enumerate(header):
+        if name:
+            places.setdefault(name, index)
+    columns = tuple(places)
+    records = tuple(
+        {name: (row[i] if i < len(row) else "") for name, i in places.items()} for row in rows[1:]
+    )
+    return CsvFile(columns=columns, rows=records)
+
+
+def _violation(
+    exchange: Exchange, violation: ContractViolation, secrets: Iterable[str]
+) -> Violation:
+    safe = exchange.redacted(secrets)
+    return Violation(
+        rule=violation.rule,
+        detail=redact_text(violation.detail, secrets),
+        method=exchange.method,
+        target=safe.target,
+        status=exchange.status,
+        curl=safe.curl(),
+        at=exchange.started.isoformat(),
+        response_excerpt=safe.response_body[:500].decode("utf-8", "replace"),
+    )
