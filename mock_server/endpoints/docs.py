@@ -104,7 +104,7 @@ def _with_business_example(document: dict[str, Any], request: Request) -> dict[s
     slices: an example there steers schemathesis' generation, and the contract suite's
     stateful chain then no longer reaches a created id within its budget.
     """
-    components = document.get("components", {})
+    components: dict[str, Any] = document.get("components", {})
     header = components.get("parameters", {}).get(BUSINESS_PARAMETER)
     if header is None:
         return components
