@@ -3,5 +3,5 @@
 The contract is read from ``openapi/`` (through :mod:`openapi.bundle`) and from
 ``docs/CONTRACT.md``, never from the server under test, so the suite can judge DayZero's
 real API in a sandbox business, a rewrite, or this project's mock alike. Run it with
-``python -m dayzero_twin.contract_tests --help``.
+``dayzero-contract --help`` (or ``python -m dayzero_twin.contract_tests --help``).
 """

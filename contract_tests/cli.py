@@ -1,20 +1,34 @@
-"""``python -m dayzero_twin.contract_tests``: check an implementation against the contract.
+"""``dayzero-contract`` (also ``python -m dayzero_twin.contract_tests``): check an
+implementation against the contract.
 
 Exit status: 0 when the implementation keeps the contract, 1 when it breaks it, 2 when
-it cannot be reached or the suite cannot run (with a message saying why).
+it cannot be reached or the suite cannot run, a bad option included (one line saying
+why; never a traceback, and never 1, which would blame the implementation).
+
+The command is a click group whose own options are the suite run's, and which runs the
+suite when no subcommand follows them (``invoke_without_command``): ``dayzero-contract
+--base-url URL ...`` checks an implementation. Tools that share the suite's reading of
+the contract (a recording ``proxy``, ``judge FILE.har``, ``diff``) are to be added as
+subcommands with ``@suite.command()``, each with its own options after its name;
+:func:`suite` then sees ``ctx.invoked_subcommand`` and leaves the run to it.
+
+The options themselves are declared once, in :mod:`contract_tests.options` (shared with
+the pytest plugin); the frozen :class:`~contract_tests.settings.Settings` built from them
+goes to pytest as a plugin object, never back through command-line text.
 """
 
 from __future__ import annotations
 
-import argparse
 import contextlib
-import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
+import click
 import httpx
 import pytest
 
+from dayzero_twin.contract_tests import coverage, options, plugin
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,
@@ -22,13 +36,9 @@ from dayzero_twin.contract_tests.mock_process import (
     MockStartError,
     running_mock,
 )
-from dayzero_twin.contract_tests.settings import (
-    DEFAULT_MAX_EXAMPLES,
-    DEFAULT_MAX_ROWS,
-    DEFAULT_SEED,
-    env,
-)
+from dayzero_twin.contract_tests.settings import Settings
 
+PROG = "dayzero-contract"
 # Short enough that the expired-upload-URL check runs against a mock the suite starts.
 LOCAL_MOCK_PRESIGN_TTL = 5
 CHECKS = Path(__file__).resolve().parent / "checks"
@@ -40,197 +50,163 @@ TEST_MODULES = (
     "test_csv_import.py",
     "test_unimportable.py",
     "test_read_back.py",
+    *("test_party_all_or_nothing.py", "test_tenancy.py", "test_cell_formats.py", "test_upload_tampering.py", "test_concurrency.py", "test_pagination_ends.py"),  # noqa: E501 - issue 11
     "test_stateful.py",
     "test_schemas.py",
+    "test_limits.py",  # issue 11: last, its 10,000-row files would make every later list page full
 )
+# importlib mode imports each check module under the name its path gives inside
+# ``dayzero_twin`` (a namespace package, hence the ini option) and, unlike the default
+# prepend mode, puts no folder on sys.path: from a wheel, prepend would add
+# site-packages/dayzero_twin there, and our ``openapi`` would shadow PyPI's.
+IMPORT_ARGS = ("--import-mode=importlib", "-o", "consider_namespace_packages=true")
+# Checks fail through `require`, not bare asserts: no assertion rewriting (which would
+# recompile every Faker provider module on each run).
+PYTEST_ARGS = ("-p", "no:cacheprovider", "--assert=plain", *IMPORT_ARGS)
 EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
+# The group's own --help is _help below; subcommands inherit -h/--help from here.
+CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m dayzero_twin.contract_tests",
-        description="Check an implementation of DayZero's bulk-import API against the contract "
-        "in openapi/ and docs/CONTRACT.md. Without --base-url, starts this project's mock and "
-        "checks it. It creates real invoices and bills: point it at a SANDBOX business.",
-    )
-    parser.add_argument(
-        "--base-url",
-        default=env("base_url"),
-        help="implementation under test, e.g. https://sandbox.example.com "
-        "[CONTRACT_BASE_URL; default: start the mock]",
-    )
-    parser.add_argument("--token", default=env("token"), help="API token [CONTRACT_TOKEN]")
-    parser.add_argument(
-        "--business-id",
-        default=env("business_id"),
-        help="sandbox business the token may act for [CONTRACT_BUSINESS_ID]",
-    )
-    parser.add_argument(
-        "--other-business-id",
-        default=env("other_business_id"),
-        help="a business the token may NOT act for "
-        "[CONTRACT_OTHER_BUSINESS_ID; default: a random UUID]",
-    )
-    parser.add_argument(
-        "--second-business-id",
-        default=env("second_business_id"),
-        help="a second business the token MAY act for; enables the "
-        "cross-business checks [CONTRACT_SECOND_BUSINESS_ID]",
-    )
-    parser.add_argument(
-        "--junit-xml",
-        default=env("junit_xml"),
-        metavar="FILE",
-        help="write a JUnit XML report [CONTRACT_JUNIT_XML]",
-    )
-    parser.add_argument(
-        "--max-examples",
-        type=int,
-        default=int(env("max_examples", str(DEFAULT_MAX_EXAMPLES))),
-        help="generated requests per operation; CSV property tests run a "
-        "quarter as many files [CONTRACT_MAX_EXAMPLES; default %(default)s]",
-    )
-    parser.add_argument(
-        "--seed",
-        type=int,
-        default=int(env("seed", str(DEFAULT_SEED))),
-        help="generation seed [CONTRACT_SEED; default %(default)s]",
-    )
-    parser.add_argument(
-        "--max-rows",
-        type=int,
-        default=int(env("max_rows", str(DEFAULT_MAX_ROWS))),
-        help="row cap of generated CSV files [CONTRACT_MAX_ROWS; default %(default)s]",
-    )
-    parser.add_argument(
-        "--max-expiry-wait",
-        type=float,
-        default=None,
-        help="wait for a presigned URL to expire when it lives at most this "
-        "many seconds [CONTRACT_MAX_EXPIRY_WAIT]",
-    )
-    parser.add_argument(
-        "-k",
-        dest="keyword",
-        metavar="EXPR",
-        help="only checks whose test name matches EXPR (pytest -k)",
-    )
-    parser.add_argument(
-        "--rule",
-        action="append",
-        default=[],
-        help="only checks whose rule contains this text, e.g. '§3.1' (repeatable)",
-    )
-    parser.add_argument("-x", "--exitfirst", action="store_true", help="stop at the first failure")
-    parser.add_argument("-v", "--verbose", action="count", default=0, help="more output")
-    return parser
+def _help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
+    """``--help``, after the ``CONTRACT_*`` variables are checked: a bad one would break
+    the very run the help describes, so it is reported (exit 2) instead."""
+    if not value or ctx.resilient_parsing:
+        return
+    ctx.command.make_context(ctx.info_name or PROG, [], parent=ctx.parent)
+    click.echo(ctx.get_help(), color=ctx.color)
+    ctx.exit()
 
 
-def pytest_args(args: argparse.Namespace, base_url: str) -> list[str]:
-    out = [str(CHECKS / name) for name in TEST_MODULES]
-    # Checks fail through `require`, not bare asserts: no assertion rewriting (which
-    # would recompile every Faker provider module on each run).
-    out += [
-        "-p",
-        "dayzero_twin.contract_tests.plugin",
-        "-p",
-        "no:cacheprovider",
-        "--assert=plain",
-        "--contract-base-url",
-        base_url,
-        "--contract-token",
-        args.token,
-        "--contract-business-id",
-        args.business_id,
-        "--contract-max-examples",
-        str(args.max_examples),
-        "--contract-seed",
-        str(args.seed),
-        "--contract-max-rows",
-        str(args.max_rows),
-    ]
-    for option, value in (
-        ("--contract-other-business-id", args.other_business_id),
-        ("--contract-second-business-id", args.second_business_id),
-        ("--contract-max-expiry-wait", args.max_expiry_wait),
-    ):
-        if value is not None:
-            out += [option, str(value)]
-    for text in args.rule:
-        out += ["--contract-rule", text]
-    if args.keyword:
-        out += ["-k", args.keyword]
-    if args.junit_xml:
-        out += [
+RUN_OPTIONS: tuple[click.Option, ...] = (
+    click.Option(["--junit-xml"], type=click.Path(dir_okay=False), metavar="FILE",
+                 envvar="CONTRACT_JUNIT_XML", show_envvar=True,
+                 help="Write a JUnit XML report, each failure naming its rule."),
+    click.Option(["--report"], type=click.Path(dir_okay=False), metavar="FILE",
+                 envvar="CONTRACT_REPORT", show_envvar=True,
+                 help="Write the contract coverage (each rule: held, broken or not checked, "
+                      "and why) as Markdown; it is printed and in the JUnit XML anyway."),
+    click.Option(["-k", "keyword"], metavar="EXPR",
+                 help="Only checks whose test name matches EXPR (pytest -k)."),
+    click.Option(["-x", "--exitfirst"], is_flag=True, help="Stop at the first failure."),
+    click.Option(["-v", "--verbose"], count=True, help="More output (repeatable)."),
+    click.Option(["-h", "--help"], is_flag=True, expose_value=False, is_eager=True,
+                 callback=_help, help="Show this message and exit."),
+)
+
+
+@click.group(invoke_without_command=True, context_settings=CONTEXT, add_help_option=False,
+             params=[*options.SUITE_OPTIONS, *RUN_OPTIONS])
+@click.pass_context
+def suite(ctx: click.Context, /, **values: Any) -> int | None:
+    """Check an implementation of DayZero's bulk-import API against the contract in
+    openapi/ and docs/CONTRACT.md. Without --base-url, start this project's mock and
+    check it.
+
+    It creates real invoices, bills, customers and vendors: point it at a SANDBOX
+    business. Exit status: 0 the contract is kept, 1 it is broken, 2 the suite cannot run.
+    """
+    if ctx.invoked_subcommand is not None:
+        return None
+    try:
+        with target(values) as settings:
+            problem = reachable(settings)
+            if problem:
+                click.echo(f"contract: cannot reach {settings.base_url}: {problem}", err=True)
+                return EXIT_ERROR
+            run = plugin.ContractRun(settings, options.rules_from(values))
+            covered = coverage.CoverageRequest(values["report"])
+            code = pytest.main(pytest_args(values), plugins=[plugin, run, covered])
+    except MockStartError as error:
+        click.echo(f"contract: {error}", err=True)
+        return EXIT_ERROR
+    return verdict(code, settings.base_url)
+
+
+def pytest_args(values: Mapping[str, Any]) -> list[str]:
+    """pytest's own options for a run: the checks, how they are imported, output."""
+    args = [*(str(CHECKS / name) for name in TEST_MODULES), *PYTEST_ARGS]
+    if values["keyword"]:
+        args += ["-k", values["keyword"]]
+    if values["junit_xml"]:
+        args += [
             "--junitxml",
-            args.junit_xml,
+            values["junit_xml"],
             "-o",
             "junit_family=xunit1",
             "-o",
             "junit_suite_name=contract",
         ]
-    if args.exitfirst:
-        out.append("-x")
-    out.append("-" + "v" * args.verbose if args.verbose else "-q")
-    return out
+    if values["exitfirst"]:
+        args.append("-x")
+    args.append("-" + "v" * values["verbose"] if values["verbose"] else "-q")
+    return args
 
 
 @contextlib.contextmanager
-def target(args: argparse.Namespace) -> Iterator[str]:
-    """The base URL to check: the given one, or a freshly started mock's."""
-    if args.base_url:
-        yield args.base_url.rstrip("/")
+def target(values: Mapping[str, Any]) -> Iterator[Settings]:
+    """The settings of the run: as given, or for a freshly started mock."""
+    if values["base_url"]:
+        yield options.settings_from(values)
         return
-    args.token = args.token or MOCK_TOKEN
-    args.business_id = args.business_id or MOCK_BUSINESS
-    if args.business_id == MOCK_BUSINESS:
-        args.second_business_id = args.second_business_id or MOCK_SECOND_BUSINESS
-    print("contract: no --base-url; starting the mock (python -m mock_server)", file=sys.stderr)
+    local = {
+        **values,
+        "token": values["token"] or MOCK_TOKEN,
+        "business_id": values["business_id"] or MOCK_BUSINESS,
+    }
+    if local["business_id"] == MOCK_BUSINESS:
+        local["second_business_id"] = values["second_business_id"] or MOCK_SECOND_BUSINESS
+    click.echo(
+        "contract: no --base-url; starting the mock (python -m dayzero_twin.mock_server)", err=True
+    )
     # A short upload-URL lifetime lets the expired-URL check run instead of being skipped.
     with running_mock(("--presign-ttl", str(LOCAL_MOCK_PRESIGN_TTL))) as base_url:
-        print(f"contract: mock serving on {base_url}", file=sys.stderr)
-        yield base_url
+        click.echo(f"contract: mock serving on {base_url}", err=True)
+        yield options.settings_from({**local, "base_url": base_url})
 
 
-def reachable(base_url: str, token: str, business_id: str) -> str | None:
+def reachable(settings: Settings) -> str | None:
     """``None`` when the implementation answers HTTP at all, else why not."""
     try:
         httpx.get(
-            f"{base_url}/api/v1/invoices",
+            f"{settings.base_url}/api/v1/invoices",
             params={"limit": 1},
             timeout=15.0,
-            headers={"Authorization": f"Bearer {token}", "x-business-id": business_id},
+            headers={
+                "Authorization": f"Bearer {settings.token}",
+                "x-business-id": settings.business_id,
+            },
         )
     except httpx.HTTPError as error:
         return f"{type(error).__name__}: {error}"
     return None
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
-    if args.base_url and not (args.token and args.business_id):
-        parser.error("--token and --business-id are required with --base-url")
-    try:
-        with target(args) as base_url:
-            problem = reachable(base_url, args.token, args.business_id)
-            if problem:
-                print(f"contract: cannot reach {base_url}: {problem}", file=sys.stderr)
-                return EXIT_ERROR
-            code = pytest.main(pytest_args(args, base_url))
-    except MockStartError as error:
-        print(f"contract: {error}", file=sys.stderr)
-        return EXIT_ERROR
+def verdict(code: int | pytest.ExitCode, base_url: str) -> int:
+    """The suite's exit status for pytest's, said in one line."""
     if code == pytest.ExitCode.OK:
-        print(f"contract: {base_url} keeps the contract", file=sys.stderr)
+        click.echo(f"contract: {base_url} keeps the contract", err=True)
         return EXIT_KEPT
     if code == pytest.ExitCode.TESTS_FAILED:
-        print(f"contract: {base_url} BREAKS the contract (failures above)", file=sys.stderr)
+        click.echo(f"contract: {base_url} BREAKS the contract (failures above)", err=True)
         return EXIT_BROKEN
     if code == pytest.ExitCode.NO_TESTS_COLLECTED:
-        print("contract: no checks selected (-k / --rule)", file=sys.stderr)
+        click.echo("contract: no checks selected (-k / --rule)", err=True)
     return EXIT_ERROR
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+def main(argv: Sequence[str] | None = None, prog_name: str = PROG) -> int:
+    """The exit status of ``dayzero-contract argv`` (``sys.argv`` when ``None``).
+
+    click's standalone mode is off: it would print a usage banner above a bad option's
+    message and exit 1 for some errors (an unreadable file, Ctrl-C at a prompt), and 1
+    here says the implementation breaks the contract. Every such error is one line and 2.
+    """
+    try:
+        result = suite.main(args=argv, prog_name=prog_name, standalone_mode=False)
+    except click.ClickException as error:
+        click.echo(f"Error: {error.format_message()}", err=True)
+        return EXIT_ERROR
+    except click.Abort:
+        return EXIT_ERROR
+    return result if isinstance(result, int) else EXIT_KEPT

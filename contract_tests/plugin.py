@@ -1,115 +1,90 @@
 """The pytest plugin: settings, fixtures, rule selection and failure evidence.
 
-Loaded with ``-p dayzero_twin.contract_tests.plugin`` (``dayzero-contract`` does that). Every
-option also reads a ``CONTRACT_*`` environment variable, so CI can configure the suite
-without a command line.
+``dayzero-contract`` registers this module together with a :class:`ContractRun` that
+carries the settings it built (``pytest.main(args, plugins=[plugin, run])``). Loaded on
+its own (``pytest -p dayzero_twin.contract_tests.plugin``), the module offers every
+option of :mod:`contract_tests.options` as ``--contract-<name>`` (each also read from
+its ``CONTRACT_*`` variable) and builds the :class:`ContractRun` itself.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
+import click
 import pytest
 
-from dayzero_twin.contract_tests import settings as settings_module
-from dayzero_twin.contract_tests.settings import Settings, env
+from dayzero_twin.contract_tests import options
+from dayzero_twin.contract_tests.settings import Settings, collecting
 from dayzero_twin.contract_tests.support.assertions import Registry
 from dayzero_twin.contract_tests.support.client import Api, describe_exchange
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.rules import ContractViolation
 
+STANDALONE = "pytest -p dayzero_twin.contract_tests.plugin"
+
+
+@dataclass(frozen=True)
+class ContractRun:
+    """One run's settings and rule selection; registered as a plugin, it puts itself in
+    pytest's config stash before anything else configures, for the hooks and fixtures."""
+
+    settings: Settings
+    rules: Sequence[str] = ()
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_configure(self, config: pytest.Config) -> None:
+        config.stash[RUN_KEY] = self
+
+
+RUN_KEY = pytest.StashKey[ContractRun]()
 API_KEY = pytest.StashKey[Api]()
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("contract", "DayZero bulk-import contract suite")
-    group.addoption("--contract-base-url", help="implementation under test [CONTRACT_BASE_URL]")
-    group.addoption("--contract-token", help="API token [CONTRACT_TOKEN]")
-    group.addoption("--contract-business-id", help="sandbox business [CONTRACT_BUSINESS_ID]")
-    group.addoption(
-        "--contract-other-business-id",
-        help="a business the token may NOT use (default: random) [CONTRACT_OTHER_BUSINESS_ID]",
-    )
-    group.addoption(
-        "--contract-second-business-id",
-        help="a second business the token MAY use; without it the cross-business "
-        "checks are skipped [CONTRACT_SECOND_BUSINESS_ID]",
-    )
-    group.addoption(
-        "--contract-max-examples",
-        type=int,
-        help="examples per schemathesis operation [CONTRACT_MAX_EXAMPLES]",
-    )
-    group.addoption("--contract-seed", type=int, help="generation seed [CONTRACT_SEED]")
-    group.addoption(
-        "--contract-max-rows", type=int, help="row cap of generated CSV files [CONTRACT_MAX_ROWS]"
-    )
-    group.addoption("--contract-timeout", type=float, help="HTTP timeout, s [CONTRACT_TIMEOUT]")
-    group.addoption(
-        "--contract-max-expiry-wait",
-        type=float,
-        help="longest presigned-URL expiry (s) worth waiting for [CONTRACT_MAX_EXPIRY_WAIT]",
-    )
-    group.addoption(
-        "--contract-rule",
-        action="append",
-        default=[],
-        help="only checks whose rule contains this text (repeatable)",
-    )
-
-
-def _option(config: pytest.Config, name: str, cast: type = str) -> Any:
-    value = config.getoption(f"--contract-{name.replace('_', '-')}")
-    if value is None:
-        text = env(name)
-        value = cast(text) if text is not None else None
-    return value
-
-
-def settings_from(config: pytest.Config) -> Settings:
-    base_url = _option(config, "base_url")
-    token = _option(config, "token")
-    business = _option(config, "business_id")
-    missing = [
-        name
-        for name, value in (("base URL", base_url), ("token", token), ("business id", business))
-        if not value
-    ]
-    if missing:
-        raise pytest.UsageError(
-            f"contract suite: no {', '.join(missing)} given "
-            "(options --contract-*, or CONTRACT_* variables)"
+    for option in options.SUITE_OPTIONS:
+        where = f" [{option.envvar}]" if option.envvar else ""
+        group.addoption(
+            options.plugin_flag(option),
+            dest=f"contract_{option.name}",
+            action="append" if option.multiple else "store",
+            metavar=option.metavar or option.type.name.upper(),
+            help=f"{option.help}{where}",
         )
-    overrides = {
-        name: value
-        for name, cast in (
-            ("max_examples", int),
-            ("seed", int),
-            ("max_rows", int),
-            ("timeout", float),
-            ("max_expiry_wait", float),
-        )
-        if (value := _option(config, name, cast)) is not None
+
+
+def run_from_options(config: pytest.Config) -> ContractRun:
+    """The run described by ``--contract-*`` options and ``CONTRACT_*`` variables."""
+    given = {
+        option.name: config.getoption(f"contract_{option.name}")
+        for option in options.SUITE_OPTIONS
+        if option.name
     }
-    return Settings(
-        base_url=base_url.rstrip("/"),
-        token=token,
-        business_id=business.lower(),
-        other_business_id=(
-            _option(config, "other_business_id") or settings_module.random_other_business()
-        ).lower(),
-        second_business_id=(_option(config, "second_business_id") or "").lower() or None,
-        **overrides,
-    )
+    try:
+        values = options.parse(given, STANDALONE)
+        settings = options.settings_from(values, options.plugin_flag)
+    except click.ClickException as error:
+        if isinstance(error, click.BadParameter) and isinstance(error.param, click.Option):
+            error.param_hint = f"'{options.plugin_flag(error.param)}'"  # as the user spelled it
+        raise pytest.UsageError(f"contract suite: {error.format_message()}") from None
+    return ContractRun(settings, options.rules_from(values))
 
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*labels): the contract rules a test checks")
     config.addinivalue_line("markers", "schemathesis: property-based schema checks")
-    if config.option.help:
-        return
-    settings_module.activate(settings_from(config))
+    if RUN_KEY not in config.stash and not config.option.help:
+        config.stash[RUN_KEY] = run_from_options(config)
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_collection(session: pytest.Session) -> Any:
+    """Check modules that build a schemathesis schema at import read the settings then."""
+    with collecting(session.config.stash[RUN_KEY].settings):
+        return (yield)
 
 
 def rules_of(item: pytest.Item) -> list[str]:
@@ -117,10 +92,11 @@ def rules_of(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    wanted = [text.lower() for text in config.getoption("--contract-rule")]
+    wanted = [text.lower() for text in config.stash[RUN_KEY].rules]
     if not wanted:
         return
-    selected, deselected = [], []
+    selected: list[pytest.Item] = []
+    deselected: list[pytest.Item] = []
     for item in items:
         labels = " | ".join(rules_of(item)).lower()
         (selected if any(text in labels for text in wanted) else deselected).append(item)
@@ -133,8 +109,8 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
 
 
 @pytest.fixture(scope="session")
-def settings() -> Settings:
-    return settings_module.active()
+def settings(pytestconfig: pytest.Config) -> Settings:
+    return pytestconfig.stash[RUN_KEY].settings
 
 
 @pytest.fixture(scope="session")

@@ -1,14 +1,16 @@
 """What the suite runs against and how hard it pushes, in one frozen object.
 
-The command line (``__main__``) and the pytest plugin both build a :class:`Settings`; the
-plugin activates it before test modules are imported, because schemathesis needs the
-token and business at collection time to generate requests that reach the handlers.
+:mod:`contract_tests.options` declares the options that build a :class:`Settings` (for
+``dayzero-contract`` and for the pytest plugin alike); the plugin keeps it in pytest's
+config stash for the run, and check modules read it through the ``settings`` fixture.
 """
 
 from __future__ import annotations
 
-import os
+import contextlib
 import uuid
+from collections.abc import Iterator
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 DEFAULT_SEED = 20_261_122
@@ -16,8 +18,6 @@ DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_MAX_ROWS = 12
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_EXPIRY_WAIT = 5.0
-
-ENV_PREFIX = "CONTRACT_"
 
 
 @dataclass(frozen=True)
@@ -34,6 +34,10 @@ class Settings:
     max_rows: int = DEFAULT_MAX_ROWS
     timeout: float = DEFAULT_TIMEOUT
     max_expiry_wait: float = DEFAULT_MAX_EXPIRY_WAIT
+    # Large-file checks (a limit's both sides: 10,000 data rows, 10 MiB): on or off, and the
+    # most rows one such file may create in the business (below 10,000 they are skipped).
+    large_files: bool = True
+    large_file_rows: int = 10_000
 
     @property
     def csv_examples(self) -> int:
@@ -41,31 +45,36 @@ class Settings:
         return max(2, self.max_examples // 4)
 
 
-def env(name: str, default: str | None = None) -> str | None:
-    """The ``CONTRACT_<NAME>`` environment variable, or ``default`` when unset or empty."""
-    value = os.environ.get(ENV_PREFIX + name.upper())
-    return value if value else default
-
-
 def random_other_business() -> str:
     """A business id no token can use: random, so it exists in no implementation."""
     return str(uuid.uuid4())
 
 
-_active: Settings | None = None
+# The one hand-off of settings outside pytest's fixtures, and why it cannot be a fixture:
+# schemathesis turns ``@schema.parametrize()`` into test items while pytest imports a
+# check module, and the schema must already carry the seed, the number of examples, the
+# base URL, the token and the business then. So the plugin binds the run's settings for
+# the duration of collection only (a context variable, reset when collection ends), and
+# a module that builds a schema at import reads them with :func:`collection_settings`.
+_COLLECTING: ContextVar[Settings] = ContextVar("contract_collecting")
 
 
-def activate(settings: Settings) -> None:
-    """Make ``settings`` the ones test modules see when pytest imports them."""
-    global _active
-    _active = settings
+@contextlib.contextmanager
+def collecting(settings: Settings) -> Iterator[None]:
+    """Make ``settings`` the ones :func:`collection_settings` returns, while collecting."""
+    token = _COLLECTING.set(settings)
+    try:
+        yield
+    finally:
+        _COLLECTING.reset(token)
 
 
-def active() -> Settings:
-    """The settings of the current run; a clear error when the plugin is not loaded."""
-    if _active is None:
+def collection_settings() -> Settings:
+    """The settings of the run being collected; a clear error outside the plugin."""
+    try:
+        return _COLLECTING.get()
+    except LookupError:
         raise RuntimeError(
-            "the contract suite runs through its plugin: use `dayzero-contract --help` (or pytest "
-            "with `-p dayzero_twin.contract_tests.plugin --contract-base-url ...`)"
-        )
-    return _active
+            "the contract suite runs through its plugin: use `dayzero-contract --help` (or "
+            "pytest with `-p dayzero_twin.contract_tests.plugin --contract-base-url ...`)"
+        ) from None

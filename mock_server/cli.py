@@ -19,9 +19,11 @@ import click
 import uvicorn
 from uvicorn.config import LOGGING_CONFIG
 
+from dayzero_twin.mock_server import exposure
 from dayzero_twin.mock_server.app import CONFIG_ENV, create_app
 from dayzero_twin.mock_server.config import DEFAULT_CORS_ORIGIN_REGEX, MockConfig
 from dayzero_twin.mock_server.pipeline.scenarios import parse_latency
+from dayzero_twin.mock_server.server import server_options
 from dayzero_twin.mock_server.service import MockService
 from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
 
@@ -79,7 +81,7 @@ def banner(config: MockConfig, service: MockService, url: str) -> str:
     names = {b["id"]: b["name"] for b in world.get("businesses", [])}
     lines = [
         "DayZero mock — offline twin of the DayZero bulk-import API",
-        f"  URL       {url}",
+        exposure.url_line(config, url),
         f"  Docs      {url}/docs  (ReDoc: {url}/redoc, OpenAPI: {url}/openapi.json)",
         f"  Admin     {url}/__mock/health · world · journal · samples · scenarios · reset",
         "  Mode      "
@@ -94,6 +96,7 @@ def banner(config: MockConfig, service: MockService, url: str) -> str:
                 "CORS off" if not config.cors_origin_regex else "CORS on",
             ]
         ).replace(" ·  · ", " · "),
+        *exposure.banner_lines(config, url),
         "  Tokens",
     ]
     for token, businesses in world.get("tokens", {}).items():
@@ -157,6 +160,27 @@ option = functools.partial(click.option, show_envvar=True)
               help="Seconds a presigned upload URL stays valid (short values test expiry).")
 @option("--journal-size", type=click.IntRange(1), default=500, show_default=True,
               envvar="MOCK_JOURNAL_SIZE", help="Requests kept for GET /__mock/journal.")
+# --- Admin API protections and connection limits (issue 12) -------------------------------
+@option("--admin-token", envvar="MOCK_ADMIN_TOKEN",
+              help="Require this token (Authorization: Bearer or X-Mock-Admin-Token) on every "
+                   "/__mock/ admin call. Default: none on loopback; generated and printed when "
+                   "--host is not a loopback address.")
+@option("--allowed-host", "allowed_hosts", multiple=True, envvar="MOCK_ALLOWED_HOSTS",
+              help="Another Host name to answer (repeatable; the variable takes a space- or "
+                   "comma-separated list; '*' turns the check off, '.example.test' a domain). "
+                   "localhost, IP addresses and the --host / --public-base-url names always pass.")
+@option("--header-timeout", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+              envvar="MOCK_HEADER_TIMEOUT",
+              help="Seconds a connection may take to send a complete request head.")
+@option("--body-timeout", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+              envvar="MOCK_BODY_TIMEOUT",
+              help="Seconds a client may pause while sending a request body (then 408).")
+@option("--max-header-bytes", type=click.IntRange(1024), default=32 * 1024, show_default=True,
+              envvar="MOCK_MAX_HEADER_BYTES", help="Largest request head (then 431).")
+@option("--max-admin-body-bytes", type=click.IntRange(1), default=64 * 1024,
+              show_default=True, envvar="MOCK_MAX_ADMIN_BODY_BYTES",
+              help="Largest body of a /__mock/ admin call (then 413).")
+# --- end of issue 12 options ----------------------------------------------------------------
 @option("--reload", is_flag=True, envvar="MOCK_RELOAD",
               help="Restart when the slices or the world file change.")
 @option("--quiet", "-q", is_flag=True, envvar="MOCK_QUIET",
@@ -185,6 +209,7 @@ def main(**options: Any) -> None:
         presign_ttl_seconds=options["presign_ttl"],
         log_requests=not options["quiet"],
         reload=options["reload"],
+        **exposure.config_values(options),
     )
     url = config.public_base_url or f"http://{_url_host(config.host)}:{config.port}"
     quiet = options["quiet"]
@@ -195,12 +220,16 @@ def main(**options: Any) -> None:
         "log_level": "warning" if quiet else "info",
         "access_log": False,
         "timeout_graceful_shutdown": 3,
+        **server_options(config),
     }
     try:
         app = create_app(config) if not config.reload else None
         service = app.state.service if app is not None else MockService(config)
         if not quiet:
             click.echo(banner(config, service, url))
+        else:  # even quiet, say who can reach it and the key that was generated
+            for line in exposure.network_lines(config, url):
+                click.echo(line, err=True)
         if app is None:
             service.close()
     except (BundleError, OSError, ValueError) as error:

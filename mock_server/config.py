@@ -37,6 +37,29 @@ class MockConfig:
     public_base_url: str | None = None
     log_requests: bool = True
     reload: bool = False
+    # --- Admin API protections and connection limits (issue 12) -------------------------
+    # Who may call /__mock/…: with a token set, every admin call but the page shell, its
+    # assets and the URLs the API hands out (presigned PUT, invoice PDF) must present it.
+    admin_token: str | None = None
+    # Host header names served besides localhost, IP literals, the bound host and the
+    # public base URL's host ("*" turns the check off); DNS rebinding needs a name.
+    allowed_hosts: tuple[str, ...] = ()
+    max_admin_body_bytes: int = 64 * 1024  # any /__mock/ body but the presigned PUT: 413
+    # nginx's defaults: client_header_timeout and client_body_timeout 60 s, and
+    # large_client_header_buffers 4 × 8k (a longer request head is a 431).
+    header_timeout_seconds: float = 60.0
+    body_timeout_seconds: float = 60.0
+    max_header_bytes: int = 32 * 1024
+    # --- end of issue 12 block -----------------------------------------------------------
+
+    # --- tunables: how the mock trades latency for throughput -------------------------
+    # A service call whose last run took less than this runs on the event loop instead
+    # of in a worker thread (see ``offload.Offloader``).
+    inline_budget_s: float = 0.002
+    # How many distinct call keys (client-chosen: ``s3_key``, page size) have their
+    # cost remembered for that decision.
+    max_cost_keys: int = 4096
+    # --- end of tunables --------------------------------------------------------------
 
     def to_json(self) -> str:
         """The config as JSON, to hand it to a reloading worker process through the env."""
@@ -57,4 +80,5 @@ class MockConfig:
         for key in ("openapi_dir", "data_dir", "world_file"):
             data[key] = Path(data[key]) if data.get(key) else None
         data["latency_ms"] = tuple(data["latency_ms"])
+        data["allowed_hosts"] = tuple(data.get("allowed_hosts", ()))
         return cls(**data)

@@ -40,11 +40,19 @@ from dayzero_twin.mock_server.domain.errors import (
     ServiceError,
     Unauthorized,
 )
+from dayzero_twin.mock_server.domain.kinds import (
+    BY_NAME,
+    INVOICES,
+    KINDS,
+    ImportBatch,
+    Kind,
+    kind_named,
+)
 from dayzero_twin.mock_server.domain.pdf import render_invoice
 from dayzero_twin.mock_server.domain.samples import PREFIX as SAMPLES_PREFIX
 from dayzero_twin.mock_server.domain.samples import Samples
 from dayzero_twin.mock_server.domain.world import Party, load_world
-from dayzero_twin.mock_server.storage.store import Page, open_store
+from dayzero_twin.mock_server.storage.store import open_store
 from dayzero_twin.mock_server.storage.uploads import (
     DEFAULT_CONTENT_TYPE,
     Presigner,
@@ -68,8 +76,7 @@ __all__ = [
 MAX_PAGE_SIZE = 1000
 _SHOWN_KEY_CHARS = 300  # whole keys of this mock fit; a fuzzer's megabyte key does not
 _CURSOR_TEXT = re.compile(r"[A-Za-z0-9_-]{1,64}", re.ASCII)
-_CURSOR = re.compile(r"(invoices|bills):([on]):(0|[1-9][0-9]{0,17})", re.ASCII)
-_PARTY_KIND = {"invoices": "customers", "bills": "vendors"}
+_CURSOR = re.compile(rf"({'|'.join(BY_NAME)}):([on]):(0|[1-9][0-9]{{0,17}})", re.ASCII)
 
 
 def _encode_cursor(kind: str, older: bool, bound: int) -> str:
@@ -215,134 +222,101 @@ class MockService:
 
     # --- bulk ---------------------------------------------------------------------------
 
-    def _index(self, kind: str, business: str) -> domain.PartyIndex:
+    def _index(self, kind: Kind, business: str) -> domain.PartyIndex:
         """Seeded plus created customers (invoices) or vendors (bills), cached."""
-        party_kind = _PARTY_KIND[kind]
-        index = self._parties.get((party_kind, business))
+        index = self._parties.get((kind.party_kind, business))
         if index is None:
             seeded_business = self._world.businesses.get(business)
             seeded: tuple[Party, ...] = ()
             if seeded_business is not None:
-                seeded = getattr(seeded_business, party_kind)
-            created = self._store.parties(party_kind, business)
-            by = "email" if party_kind == "customers" else "name"
-            index = self._parties[(party_kind, business)] = domain.PartyIndex(
-                [*seeded, *created], by)
+                seeded = getattr(seeded_business, kind.party_kind)
+            created = self._store.parties(kind.party_kind, business)
+            index = self._parties[(kind.party_kind, business)] = domain.PartyIndex(
+                [*seeded, *created], kind.party_key)
         return index
 
-    def _fail(self, errors: list[RowError], columns: tuple[str, ...]) -> ImportFailed:
-        return ImportFailed(csv_import.summarize(errors),
-                            csv_import.sort_errors(errors, columns))
+    def bulk_create(self, kind: Kind, business_id: UUID, s3_key: str, publish: bool,
+                    base_url: str) -> list[dict[str, Any]]:
+        """Create every document of the file, or nothing (``ImportFailed``).
 
-    def bulk_create_invoices(self, business_id: UUID, s3_key: str, finalize: bool,
-                             base_url: str) -> list[dict[str, Any]]:
-        """Create every invoice of the file, or nothing (``ImportFailed``)."""
+        ``publish`` is the kind's flag (``finalize``, ``approve``): open or forecasted
+        instead of draft, and for numbered kinds the next numbers of the business.
+        """
         business = str(business_id)
-        rows, errors = csv_import.parse_invoices(self._read_upload(business, s3_key),
-                                                 self._config.max_rows)
+        rows, errors = kind.parse(self._read_upload(business, s3_key), self._config.max_rows)
         with self._lock:
-            index = self._index("invoices", business)
-            plan = domain.plan_invoices(rows, index)
+            index = self._index(kind, business)
+            plan = kind.plan(rows, index)
             if errors or plan.errors:
-                raise self._fail(errors + plan.errors, csv_import.INVOICE_COLUMNS)
-            first = self._store.last_number(business) + 1
-            invoices, customers = domain.build_invoices(
-                plan, self._ids.take, business, format_datetime(self.now()), finalize, first)
-            self._store.commit("invoices", business, invoices, customers,
-                               first + len(invoices) - 1 if finalize else None,
-                               self._ids.position)
-            for customer in customers:
-                index.add(customer)
-        return [self._invoice_out(invoice, base_url) for invoice in invoices]
-
-    def bulk_create_bills(self, business_id: UUID, s3_key: str, approve: bool,
-                          base_url: str) -> list[dict[str, Any]]:
-        """Create every bill of the file, or nothing (``ImportFailed``)."""
-        business = str(business_id)
-        rows, errors = csv_import.parse_bills(self._read_upload(business, s3_key),
-                                              self._config.max_rows)
-        with self._lock:
-            index = self._index("bills", business)
-            plan = domain.plan_bills(rows, index)
-            if errors or plan.errors:
-                raise self._fail(errors + plan.errors, csv_import.BILL_COLUMNS)
-            bills, vendors = domain.build_bills(
-                plan, self._ids.take, business, format_datetime(self.now()), approve, s3_key)
-            self._store.commit("bills", business, bills, vendors, None, self._ids.position)
-            for vendor in vendors:
-                index.add(vendor)
-        return [dict(bill) for bill in bills]
+                every = errors + plan.errors
+                raise ImportFailed(csv_import.summarize(every),
+                                   csv_import.sort_errors(every, kind.columns))
+            first = self._store.last_number(business) + 1 if kind.numbered else 0
+            batch = ImportBatch(business, format_datetime(self.now()), publish, first, s3_key)
+            created, parties = kind.build(plan, self._ids.take, batch)
+            last = first + len(created) - 1 if kind.numbered and publish else None
+            self._store.commit(kind.name, business, created, parties, last, self._ids.position)
+            for party in parties:
+                index.add(party)
+        return [self._out(kind, document, base_url) for document in created]
 
     # --- read back ----------------------------------------------------------------------
 
-    def _invoice_out(self, invoice: dict[str, Any], base_url: str) -> dict[str, Any]:
-        out = dict(invoice)
-        out["pdf_url"] = f"{base_url}/__mock/invoices/{invoice['business_id']}/{invoice['id']}.pdf"
+    @staticmethod
+    def _out(kind: Kind, document: dict[str, Any], base_url: str) -> dict[str, Any]:
+        out = dict(document)
+        if kind.links_pdf:
+            out["pdf_url"] = (f"{base_url}/__mock/{kind.name}/{document['business_id']}/"
+                              f"{document['id']}.pdf")
         return out
 
-    def _list(self, kind: str, business_id: UUID, limit: int, cursor: str | None) -> \
-            tuple[Page, int]:
+    def list_page(self, kind: Kind, business_id: UUID, limit: int, cursor: str | None,
+                  base_url: str) -> dict[str, Any]:
+        """One page of the business's documents of ``kind``, newest first (CONTRACT §5)."""
         limit = max(1, min(limit, MAX_PAGE_SIZE))
-        older, bound = _decode_cursor(kind, cursor) if cursor else (True, None)
+        older, bound = _decode_cursor(kind.name, cursor) if cursor else (True, None)
         with self._lock:
-            return self._store.page(kind, str(business_id), limit, older, bound), limit
-
-    @staticmethod
-    def _envelope(kind: str, page: Page, limit: int, items: list[dict[str, Any]]) -> \
-            dict[str, Any]:
+            page = self._store.page(kind.name, str(business_id), limit, older, bound)
         return {
-            "items": items,
+            "items": [self._out(kind, document, base_url) for document in page.items],
             "total": page.total,
             "limit": limit,
             "next_cursor": None if page.older_than is None
-            else _encode_cursor(kind, True, page.older_than),
+            else _encode_cursor(kind.name, True, page.older_than),
             "prev_cursor": None if page.newer_than is None
-            else _encode_cursor(kind, False, page.newer_than),
+            else _encode_cursor(kind.name, False, page.newer_than),
             "has_next": page.older_than is not None,
             "has_prev": page.newer_than is not None,
         }
 
-    def list_invoices(self, business_id: UUID, limit: int, cursor: str | None,
-                      base_url: str) -> dict[str, Any]:
-        """One page of the business's invoices, newest first (CONTRACT §5)."""
-        page, limit = self._list("invoices", business_id, limit, cursor)
-        items = [self._invoice_out(invoice, base_url) for invoice in page.items]
-        return self._envelope("invoices", page, limit, items)
-
-    def list_bills(self, business_id: UUID, limit: int, cursor: str | None,
-                   base_url: str) -> dict[str, Any]:
-        """One page of the business's bills, newest first (CONTRACT §5)."""
-        page, limit = self._list("bills", business_id, limit, cursor)
-        return self._envelope("bills", page, limit, [dict(bill) for bill in page.items])
-
-    def _get(self, kind: str, business_id: UUID, entity_id: str) -> dict[str, Any]:
+    def _stored(self, kind: Kind, business_id: UUID, entity_id: str) -> dict[str, Any]:
         canonical = _canonical_id(entity_id)
         with self._lock:
-            found = self._store.get(kind, str(business_id), canonical) if canonical else None
+            found = self._store.get(kind.name, str(business_id), canonical) if canonical \
+                else None
         if found is None:
-            singular = kind[:-1]
-            raise NotFound(f"{singular.capitalize()} not found: no {singular} "
+            raise NotFound(f"{kind.singular.capitalize()} not found: no {kind.singular} "
                            f"{csv_import.show(entity_id)} in this business")
         return found
 
-    def get_invoice(self, business_id: UUID, invoice_id: str, base_url: str) -> dict[str, Any]:
-        return self._invoice_out(self._get("invoices", business_id, invoice_id), base_url)
-
-    def get_bill(self, business_id: UUID, bill_id: str, base_url: str) -> dict[str, Any]:
-        return dict(self._get("bills", business_id, bill_id))
+    def get(self, kind: Kind, business_id: UUID, entity_id: str,
+            base_url: str) -> dict[str, Any]:
+        """One document of the business; ``NotFound`` for another business's or none."""
+        return self._out(kind, self._stored(kind, business_id, entity_id), base_url)
 
     def invoice_pdf(self, business_id: UUID, invoice_id: str) -> bytes:
-        """The invoice as a PDF document; ``NotFound`` like ``get_invoice``."""
-        invoice = self._get("invoices", business_id, invoice_id)
+        """The invoice as a PDF document; ``NotFound`` like ``get``."""
+        invoice = self._stored(INVOICES, business_id, invoice_id)
         business = self._world.businesses.get(str(business_id))
         return render_invoice(invoice, business.name if business else str(business_id))
 
-    def template_csv(self, kind: str) -> str:
-        """The header row of the bulk CSV format of ``kind``, CRLF-terminated."""
-        columns = {"invoices": csv_import.INVOICE_COLUMNS, "bills": csv_import.BILL_COLUMNS}
-        if kind not in columns:
-            raise NotFound(f"no CSV template for {kind!r}; use 'invoices' or 'bills'")
-        return csv_import.template(columns[kind])
+    def template_csv(self, kind_name: str) -> str:
+        """The header row of the bulk CSV format of a kind, CRLF-terminated."""
+        kind = kind_named(kind_name)
+        if kind is None:
+            names = "' or '".join(BY_NAME)
+            raise NotFound(f"no CSV template for {kind_name!r}; use '{names}'")
+        return csv_import.template(kind.columns)
 
     # --- admin --------------------------------------------------------------------------
 
@@ -359,10 +333,43 @@ class MockService:
         described = self._world.as_dict()
         with self._lock:
             for business in described["businesses"]:
-                for kind in ("invoices", "bills"):
-                    business[_PARTY_KIND[kind]] = [
+                for kind in KINDS:
+                    business[kind.party_kind] = [
                         party.as_dict() for party in self._index(kind, business["id"])]
         return described
+
+    def holdings(self, limit: int = 10) -> list[dict[str, Any]]:
+        """What each business of the world holds now: counts, upload bytes, newest items.
+
+        For the inspector page and the metrics gauges, so one read under the lock gives a
+        consistent picture. ``limit`` caps the newest-first items listed per kind; 0 lists
+        none and costs only the counts (what a metrics scrape needs).
+        """
+        limit = max(0, min(limit, MAX_PAGE_SIZE))
+        described = []
+        with self._lock:
+            for business in self._world.businesses.values():
+                described.append(self._holding(business.id, business.name, limit))
+        return described
+
+    def _holding(self, business: str, name: str, limit: int) -> dict[str, Any]:
+        uploads = self._store.uploads(business)
+        counts = {kind.name: self._store.count(kind.name, business) for kind in KINDS}
+        indexes = {kind.party_kind: self._index(kind, business) for kind in KINDS}
+        counts.update((party_kind, len(index)) for party_kind, index in indexes.items())
+        counts["uploads"] = len(uploads)
+        held: dict[str, Any] = {"id": business, "name": name, "counts": counts,
+                                "upload_bytes": sum(upload.size for upload in uploads)}
+        if limit:
+            for kind in KINDS:
+                page = self._store.page(kind.name, business, limit, True, None)
+                held[kind.name] = [dict(entity) for entity in page.items]
+            for party_kind, index in indexes.items():
+                newest = list(index)[::-1][:limit]
+                held[party_kind] = [party.as_dict() for party in newest]
+            held["uploads"] = [{"s3_key": u.key, "filename": u.filename, "size": u.size,
+                                "content_type": u.content_type} for u in uploads[:limit]]
+        return held
 
     def samples(self) -> list[dict[str, Any]]:
         """The ``samples/...`` keys every business can import without uploading."""

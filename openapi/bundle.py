@@ -14,12 +14,17 @@ import copy
 import json
 import sys
 from collections.abc import Iterator
+from importlib import resources
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-SLICE_DIR = Path(__file__).resolve().parent
+# The slices are this package's data, found through the loader that imported it rather
+# than through __file__: under the editable install an import hook maps the package onto
+# openapi/, and a wheel may be installed anywhere.
+SLICES: Traversable = resources.files("dayzero_twin.openapi")
 COMMON_SLICE = "_common.yaml"
 COMPONENT_SECTIONS = ("schemas", "parameters", "responses", "securitySchemes", "headers")
 HTTP_METHODS = ("get", "put", "post", "delete", "patch", "options", "head", "trace")
@@ -34,7 +39,22 @@ class BundleError(ValueError):
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-def _read_yaml(path: Path) -> dict[str, Any]:
+def _folder_on_disk(slices: Traversable) -> Path:
+    """``slices`` as a real folder, for the callers that watch or stat the files.
+
+    The mock's ``--reload`` watches the folder and its compile cache fingerprints the
+    files' mtimes. Every way pip installs this package (a wheel, the editable install)
+    leaves the slices in a folder, where ``files()`` is a ``Path`` already.
+    """
+    if not isinstance(slices, Path):
+        raise ImportError(f"{slices}: the OpenAPI slices must be installed as plain files")
+    return slices
+
+
+SLICE_DIR = _folder_on_disk(SLICES)
+
+
+def _read_yaml(path: Traversable) -> dict[str, Any]:
     with path.open(encoding="utf-8") as handle:
         data = yaml.load(handle, Loader=_SAFE_LOADER)
     if not isinstance(data, dict):
@@ -79,22 +99,29 @@ def _resolve_pointer(document: dict[str, Any], ref: str) -> Any:
     return node
 
 
-def slice_paths(directory: Path = SLICE_DIR) -> list[Path]:
+def slice_paths(directory: Traversable = SLICES) -> list[Traversable]:
     """The operation slices in ``directory``, in a stable order (common part excluded)."""
-    return sorted(p for p in directory.glob("*.yaml") if p.name != COMMON_SLICE)
+    return sorted(
+        (p for p in directory.iterdir() if p.name.endswith(".yaml") and p.name != COMMON_SLICE),
+        key=lambda p: p.name,
+    )
 
 
-def load_bundle(directory: Path | str | None = None) -> dict[str, Any]:
-    """Merge every slice of ``directory`` (default: this package) into one document.
+def load_bundle(directory: Traversable | str | None = None) -> dict[str, Any]:
+    """Merge every slice of ``directory`` (default: this package's) into one document.
 
+    ``directory`` is a folder (a path or its string) or a package resource folder.
     Raises :class:`BundleError` when two slices define the same operation or the same
     component differently, or when a reference points nowhere.
     """
-    directory = Path(directory) if directory is not None else SLICE_DIR
+    if directory is None:
+        directory = SLICES
+    elif isinstance(directory, str):
+        directory = Path(directory)
     common_path = directory / COMMON_SLICE
     if not common_path.is_file():
         raise BundleError(f"{directory}: no {COMMON_SLICE}")
-    document = _localize_refs(_read_yaml(common_path))
+    document: dict[str, Any] = _localize_refs(_read_yaml(common_path))
     document.setdefault("paths", {})
     components = document.setdefault("components", {})
     owners: dict[tuple[str, str], str] = {
@@ -159,9 +186,14 @@ def main(argv: list[str] | None = None) -> int:
     """Write the bundled contract as JSON and YAML, for tools outside this project."""
     parser = argparse.ArgumentParser(
         prog="dayzero-openapi",
-        description="Bundle openapi/*.yaml into one OpenAPI document (JSON and YAML).",
+        description="Bundle the OpenAPI slices into one document (JSON and YAML).",
     )
-    parser.add_argument("--openapi-dir", type=Path, default=SLICE_DIR, help="slice folder")
+    parser.add_argument(
+        "--openapi-dir",
+        type=Path,
+        default=None,
+        help="slice folder (default: the slices installed with this package)",
+    )
     parser.add_argument("--out", type=Path, default=Path("build"), help="output folder")
     args = parser.parse_args(argv)
     try:

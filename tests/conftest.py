@@ -31,6 +31,7 @@ from fastapi.testclient import TestClient
 
 from dayzero_twin.mock_server.app import MockApp, create_app
 from dayzero_twin.mock_server.config import MockConfig
+from dayzero_twin.mock_server.server import server_options
 from dayzero_twin.mock_server.service import MockService
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -41,6 +42,7 @@ TEST_CLOCK = datetime(2026, 1, 15, 9, 0, tzinfo=UTC)
 def mock_config(**overrides: Any) -> MockConfig:
     """The config tests use: reproducible (seed, fixed clock), quiet, plus ``overrides``."""
     values: dict[str, Any] = {"seed": TEST_SEED, "clock": TEST_CLOCK, "log_requests": False}
+    values["allowed_hosts"] = ("testserver",)  # the Host header of Starlette's TestClient
     values.update(overrides)
     return MockConfig(**values)
 
@@ -96,7 +98,13 @@ class LiveMock:
         self.sock.bind(("127.0.0.1", 0))
         self.port = self.sock.getsockname()[1]
         self.url = f"http://127.0.0.1:{self.port}"
-        config = uvicorn.Config(app, log_level="warning", access_log=False, lifespan="on")
+        config = uvicorn.Config(
+            app,
+            log_level="warning",
+            access_log=False,
+            lifespan="on",
+            **server_options(app.state.config),  # the protocol and limits the CLI runs
+        )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]})
         self.thread.daemon = True

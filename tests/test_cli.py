@@ -62,7 +62,7 @@ def test_help_explains_every_option_and_its_variable() -> None:
 
 def test_every_option_comes_from_the_environment(captured: dict[str, Any], tmp_path: Path) -> None:
     world = tmp_path / "world.yaml"
-    shutil.copy(ROOT / "mock_server" / "domain" / "world" / "example.yaml", world)
+    shutil.copy(ROOT / "mock_server" / "domain" / "worlds" / "example.yaml", world)
     env = {
         "MOCK_HOST": "127.0.0.1",
         "MOCK_PORT": "4999",
@@ -137,7 +137,7 @@ def test_reload_hands_the_config_to_a_factory(
 ) -> None:
     monkeypatch.delenv("DAYZERO_MOCK_CONFIG", raising=False)
     world = tmp_path / "world.yaml"
-    shutil.copy(ROOT / "mock_server" / "domain" / "world" / "example.yaml", world)
+    shutil.copy(ROOT / "mock_server" / "domain" / "worlds" / "example.yaml", world)
     result = CliRunner().invoke(cli.main, ["--reload", "--seed", "3", "--world", str(world), "-q"])
     assert result.exit_code == 0, result.output
     assert captured["app"] == "dayzero_twin.mock_server.app:create_app_from_env"

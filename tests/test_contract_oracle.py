@@ -16,13 +16,13 @@ import pytest
 
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import (
-    INVOICE_COLUMNS,
     RunMarks,
     hard_bill_file,
     hard_invoice_file,
     money_cell,
 )
 from dayzero_twin.contract_tests.support.flows import tampered
+from dayzero_twin.contract_tests.support.kinds import INVOICES
 from dayzero_twin.contract_tests.support.lax import coerce
 from dayzero_twin.contract_tests.support.oracle import (
     cents,
@@ -101,7 +101,7 @@ def test_csv_layout_changes_bytes_not_rows() -> None:
 
 
 def test_data_rows_are_counted_without_blank_lines() -> None:
-    file = CsvFile(columns=INVOICE_COLUMNS, rows=({}, {}, {}), blank_lines_before=frozenset({1}))
+    file = CsvFile(columns=INVOICES.columns, rows=({}, {}, {}), blank_lines_before=frozenset({1}))
     assert [file.data_row_number(index) for index in range(3)] == [1, 2, 3]
 
 

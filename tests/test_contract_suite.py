@@ -33,6 +33,9 @@ WORKERS = 2  # mutant runs at a time, beside the faithful full run
 SERVER_START_SECONDS = 30
 PROOF_SECONDS = 600  # a bound on hangs, far above the ~1-2 minutes the proof takes
 MUTANT_EXAMPLES = "5"
+# pytest-timeout's project-wide 300 s would cut the proof short on a loaded machine; its
+# own bound on hangs is PROOF_SECONDS.
+pytestmark = pytest.mark.timeout(SERVER_START_SECONDS + 2 * PROOF_SECONDS)
 
 
 @dataclass(frozen=True)

@@ -23,11 +23,12 @@ from starlette.types import Message, Receive, Scope, Send
 
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.asgi import gc_policy
+from dayzero_twin.mock_server.asgi.base_url import scope_base_url
 from dayzero_twin.mock_server.asgi.cors import CORS
 from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
 from dayzero_twin.mock_server.asgi.journal import BODY_CAPTURE_BYTES, Journal, Recorder
-from dayzero_twin.mock_server.endpoints import operations as handlers
-from dayzero_twin.mock_server.endpoints.operations import Offloader, read_capped, scope_base_url
+from dayzero_twin.mock_server.offload import Offloader
+from dayzero_twin.mock_server.pipeline.bodies import read_capped
 
 ID = "4f0c1b2e-0000-4000-8000-000000000001"
 
@@ -83,7 +84,11 @@ def test_the_dispatcher_takes_only_what_the_router_would_route_the_same_way(
     mock_app: Callable[..., MockApp], method: str, path: str
 ) -> None:
     app = mock_app()
-    dispatcher = app.entry.app.app  # recorder → CORS → dispatcher
+    dispatcher: Any = app.entry
+    for _ in range(10):  # recorder → Host check → CORS → admin guard → dispatcher
+        if isinstance(dispatcher, Dispatcher):
+            break
+        dispatcher = dispatcher.app
     assert isinstance(dispatcher, Dispatcher)
     found = dispatcher.match(method, path)
     if found is None:
@@ -247,7 +252,7 @@ def test_a_quick_call_goes_to_a_thread_while_a_heavy_one_runs() -> None:
         quick_thread = await offload.run("quick", threading.get_ident)
         release.set()
         await task
-        return quick_thread != loop and handlers._heavy_in_threads == 0
+        return quick_thread != loop and offload.heavy_in_threads == 0
 
     assert asyncio.run(scenario())
 
@@ -274,11 +279,11 @@ def test_the_gc_policy_freezes_survivors_and_is_undone_when_the_last_app_stops()
     assert gc.get_freeze_count() == 0
 
     async def scenario() -> tuple[int, int, int]:
-        async with gc_policy.serving(lambda: 0):
+        async with gc_policy.PROCESS.serving(lambda: 0):
             at_start = gc.get_freeze_count()
             kept = [[index] for index in range(5000)]  # survivors of the next collection
             gc.collect(0)
-            async with gc_policy.serving(lambda: 0):
+            async with gc_policy.PROCESS.serving(lambda: 0):
                 pass  # a second app stopping leaves the first one's policy in place
             after = gc.get_freeze_count()
             assert len(kept) == 5000
@@ -290,20 +295,19 @@ def test_the_gc_policy_freezes_survivors_and_is_undone_when_the_last_app_stops()
 
 
 def test_a_full_collection_runs_once_the_mock_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(gc_policy, "IDLE_SECONDS", 0.05)
+    policy = gc_policy.FreezePolicy(idle_seconds=0.05, growth=1.05)
     calls: list[int] = []
 
     def collect() -> int:
         calls.append(1)
         return gc_policy.gc.collect(0)
 
-    monkeypatch.setattr(gc_policy, "collect_in_full", collect)
-    monkeypatch.setattr(gc_policy, "GROWTH", 1.05)
+    monkeypatch.setattr(policy, "collect_in_full", collect)
     requests = iter(range(1, 1000))
     count = [0]
 
     async def scenario() -> None:
-        async with gc_policy.serving(lambda: count[0]):
+        async with policy.serving(lambda: count[0]):
             kept = []
             stored = gc.get_freeze_count() // 1000 + 10  # a tenth more, in thousands
             for _ in range(100):  # busy: the count moves between any two checks

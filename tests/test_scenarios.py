@@ -190,7 +190,8 @@ def test_scenarios_armed_through_the_admin_api(
 
         http.post("/__mock/scenarios", json={"operation_id": "list_bills_api_v1_bills_get",
                                              "delay_ms": 10, "count": 5})  # fmt: skip
-        assert http.delete("/__mock/scenarios").status_code == 204
+        cleared = http.delete("/__mock/scenarios", headers={"Content-Type": "application/json"})
+        assert cleared.status_code == 204
         assert http.get("/__mock/scenarios").json()["items"] == []
 
 

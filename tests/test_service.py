@@ -7,6 +7,7 @@ import re
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -16,6 +17,7 @@ import jsonschema
 import pytest
 
 from dayzero_twin.mock_server.config import MockConfig
+from dayzero_twin.mock_server.domain.kinds import BILLS, BY_NAME, INVOICES
 from dayzero_twin.mock_server.service import (
     BadRequest,
     Forbidden,
@@ -55,7 +57,7 @@ def upload(service: MockService, text: str, business: UUID = A) -> str:
 
 def import_invoices(service: MockService, text: str, business: UUID = A,
                     finalize: bool = False) -> list[dict[str, Any]]:
-    return service.bulk_create_invoices(business, upload(service, text, business), finalize,
+    return service.bulk_create(INVOICES, business, upload(service, text, business), finalize,
                                         BASE)
 
 
@@ -119,10 +121,10 @@ def test_upload_size_limit() -> None:
 
 def test_keys_belong_to_their_business(service: MockService) -> None:
     key = upload(service, INVOICE_CSV + "a@x.com,,2026-12-15,,Work,1,10,\n", A)
-    error = failure(service.bulk_create_invoices, B, key, False, BASE)
+    error = failure(service.bulk_create, INVOICES, B, key, False, BASE)
     assert error.errors == [] and key in error.detail
-    assert len(service.bulk_create_invoices(A, key, False, BASE)) == 1
-    error = failure(service.bulk_create_bills, A, "uploads/never/uploaded.csv", False, BASE)
+    assert len(service.bulk_create(INVOICES, A, key, False, BASE)) == 1
+    error = failure(service.bulk_create, BILLS, A, "uploads/never/uploaded.csv", False, BASE)
     assert error.errors == [] and "not found" in error.detail
 
 
@@ -137,10 +139,10 @@ def presigned(service: MockService, business: UUID = A) -> tuple[str, dict[str, 
 
 def test_presigned_flow(service: MockService) -> None:
     path, query, key = presigned(service)
-    assert "not found" in failure(service.bulk_create_bills, A, key, False, BASE).detail
+    assert "not found" in failure(service.bulk_create, BILLS, A, key, False, BASE).detail
     stored = service.put_presigned(path, query, b"vendor_name,amount\nAcme,5\n", None)
     assert stored == {"s3_key": key, "size": 26}
-    assert len(service.bulk_create_bills(A, key, False, BASE)) == 1
+    assert len(service.bulk_create(BILLS, A, key, False, BASE)) == 1
     # The path may also come as just the part after /__mock/uploads/.
     path2, query2, _ = presigned(service)
     service.put_presigned(path2.rsplit("/", 1)[1], query2, b"x", "text/plain")
@@ -168,7 +170,7 @@ def test_presigned_tampering_is_forbidden(service: MockService, change: str) -> 
         del query[change.removeprefix("drop-")]
     with pytest.raises(Forbidden):
         service.put_presigned(path, query, b"vendor_name,amount\nAcme,5\n", None)
-    assert "not found" in failure(service.bulk_create_bills, A, key, False, BASE).detail
+    assert "not found" in failure(service.bulk_create, BILLS, A, key, False, BASE).detail
 
 
 def test_presigned_expiry_on_the_mock_clock() -> None:
@@ -210,7 +212,7 @@ def test_presigned_urls_repeat_across_restarts_and_secrets_matter() -> None:
 
 
 def test_sample_invoices_match_the_schema(service: MockService, schemas: dict) -> None:
-    items = service.bulk_create_invoices(A, "samples/invoices.csv", True, BASE)
+    items = service.bulk_create(INVOICES, A, "samples/invoices.csv", True, BASE)
     assert len(items) == 4
     for item in items:
         check_schema(schemas["InvoiceResponse"], item)
@@ -223,7 +225,7 @@ def test_sample_invoices_match_the_schema(service: MockService, schemas: dict) -
 
 
 def test_sample_bills_match_the_schema(service: MockService, schemas: dict) -> None:
-    items = service.bulk_create_bills(B, "samples/bills.csv", False, BASE)
+    items = service.bulk_create(BILLS, B, "samples/bills.csv", False, BASE)
     assert len(items) == 5
     for item in items:
         check_schema(schemas["BillResponse"], item)
@@ -239,7 +241,7 @@ def test_failed_import_creates_nothing(service: MockService) -> None:
     error = failure(import_invoices, service, text, A, True)
     assert [(e.row, e.column) for e in error.errors] == [(3, "due_date")]
     assert error.detail == "1 invalid cell in 1 row; nothing was imported"
-    assert service.list_invoices(A, 50, None, BASE)["total"] == 0
+    assert service.list_page(INVOICES, A, 50, None, BASE)["total"] == 0
     assert service.world() == before
     created = import_invoices(service, INVOICE_CSV + "new@x.com,,2026-12-15,,Work,1,10,\n",
                               A, True)
@@ -250,8 +252,7 @@ def test_every_fixture_outcome_matches_the_catalogue(service: MockService) -> No
     for entry in service.samples():
         if entry["rows"] > 1000:
             continue  # the big ones are timed in test_ten_thousand_rows_import_fast
-        call = (service.bulk_create_invoices if entry["kind"] == "invoices"
-                else service.bulk_create_bills)
+        call = partial(service.bulk_create, BY_NAME[entry["kind"]])
         if entry["expect"] == 201:
             assert len(call(A, entry["key"], False, BASE)) >= 1, entry["key"]
         else:
@@ -279,9 +280,9 @@ def test_customers_are_reused_across_files(service: MockService) -> None:
 
 
 def test_vendors_are_reused_across_files(service: MockService) -> None:
-    first = service.bulk_create_bills(A, upload(service, "vendor_name,vendor_email,amount\n"
+    first = service.bulk_create(BILLS, A, upload(service, "vendor_name,vendor_email,amount\n"
                                                          "Lakeside,l@x.com,5\n"), False, BASE)
-    second = service.bulk_create_bills(A, upload(service, "vendor_name,amount\nLAKESIDE,6\n"),
+    second = service.bulk_create(BILLS, A, upload(service, "vendor_name,amount\nLAKESIDE,6\n"),
                                        True, BASE)
     assert first[0]["vendor_id"] == second[0]["vendor_id"]
     assert second[0]["vendor_email"] == "l@x.com" and second[0]["status"] == "forecasted"
@@ -309,7 +310,7 @@ def test_numbers_gap_free_and_unique_under_16_threads(service: MockService) -> N
         for attempt in range(5):
             key = bad if (index + attempt) % 4 == 0 else good
             try:
-                items = service.bulk_create_invoices(A, key, True, BASE)
+                items = service.bulk_create(INVOICES, A, key, True, BASE)
             except ImportFailed:
                 with lock:
                     failures.append(index)
@@ -328,20 +329,20 @@ def test_numbers_gap_free_and_unique_under_16_threads(service: MockService) -> N
     assert sorted(numbers) == [f"INV-{n:06d}" for n in range(1, len(numbers) + 1)]
     # Within each file the numbers are consecutive: one import never interleaves another.
     assert all(file == list(range(file[0], file[0] + 3)) for file in per_file)
-    listed = service.list_invoices(A, 1000, None, BASE)
+    listed = service.list_page(INVOICES, A, 1000, None, BASE)
     assert listed["total"] == len(numbers)
     assert len({item["id"] for item in listed["items"]}) == len(numbers)
 
 
 def test_ten_thousand_rows_import_and_one_more_is_refused(service: MockService) -> None:
     # How fast is measured by `make bench` (bulk-size scaling), not asserted here.
-    for kind, call in (("invoices", service.bulk_create_invoices),
-                       ("bills", service.bulk_create_bills)):
+    for kind, call in (("invoices", partial(service.bulk_create, INVOICES)),
+                       ("bills", partial(service.bulk_create, BILLS))):
         items = call(A, f"samples/{kind}-10000.csv", True, BASE)
         rows = sum(len(item["line_items"]) for item in items) if kind == "invoices" \
             else len(items)
         assert rows == 10_000
-    error = failure(service.bulk_create_invoices, A, "samples/invoices-10001.csv", False, BASE)
+    error = failure(service.bulk_create, INVOICES, A, "samples/invoices-10001.csv", False, BASE)
     assert "more than 10,000" in error.detail and error.errors == []
 
 
@@ -352,22 +353,22 @@ def test_list_envelope_and_cursor_walk(service: MockService, schemas: dict) -> N
     for _ in range(3):
         import_invoices(service, INVOICE_CSV + "".join(f"c{i}@x.com,,2026-12-15,,W,1,1,\n"
                                                        for i in range(4)))
-    everything = service.list_invoices(A, 1000, None, BASE)
+    everything = service.list_page(INVOICES, A, 1000, None, BASE)
     check_schema_envelope(schemas["InvoiceListResponse"], everything)
     assert everything["total"] == 12 and not everything["has_next"]
     assert everything["next_cursor"] is None and everything["prev_cursor"] is None
     seen: list[str] = []
-    page = service.list_invoices(A, 5, None, BASE)
+    page = service.list_page(INVOICES, A, 5, None, BASE)
     assert page["limit"] == 5 and page["has_prev"] is False
     pages = [page]
     while page["has_next"]:
-        page = service.list_invoices(A, 5, page["next_cursor"], BASE)
+        page = service.list_page(INVOICES, A, 5, page["next_cursor"], BASE)
         pages.append(page)
         assert page["has_prev"] and page["prev_cursor"]
     for page in pages:
         seen.extend(item["id"] for item in page["items"])
     assert seen == [item["id"] for item in everything["items"]]
-    back = service.list_invoices(A, 5, pages[-1]["prev_cursor"], BASE)
+    back = service.list_page(INVOICES, A, 5, pages[-1]["prev_cursor"], BASE)
     assert [item["id"] for item in back["items"]] == [item["id"] for item in pages[-2]["items"]]
 
 
@@ -376,8 +377,8 @@ def check_schema_envelope(schema: dict[str, Any], envelope: dict[str, Any]) -> N
 
 
 def test_empty_cursor_means_first_page(service: MockService) -> None:
-    service.bulk_create_bills(A, "samples/bills.csv", False, BASE)
-    assert service.list_bills(A, 2, "", BASE) == service.list_bills(A, 2, None, BASE)
+    service.bulk_create(BILLS, A, "samples/bills.csv", False, BASE)
+    assert service.list_page(BILLS, A, 2, "", BASE) == service.list_page(BILLS, A, 2, None, BASE)
 
 
 @pytest.mark.parametrize("cursor", ["!!!", "abc", "a" * 500, "aW52b2ljZXM6bzp4",
@@ -386,27 +387,28 @@ def test_malformed_cursors(service: MockService, cursor: str) -> None:
     # "aW52b2ljZXM6bzp4" is "invoices:o:x", "YmlsbHM6bzoz" a bills cursor,
     # "aW52b2ljZXM6bzotMQ" is "invoices:o:-1".
     with pytest.raises(BadRequest):
-        service.list_invoices(A, 5, cursor, BASE)
+        service.list_page(INVOICES, A, 5, cursor, BASE)
 
 
 def test_get_and_not_found(service: MockService) -> None:
-    invoice = service.bulk_create_invoices(A, "samples/invoices.csv", False, BASE)[0]
-    bill = service.bulk_create_bills(A, "samples/bills.csv", False, BASE)[0]
-    assert service.get_invoice(A, invoice["id"], BASE) == invoice
-    assert service.get_invoice(A, invoice["id"].upper(), BASE) == invoice
-    assert service.get_bill(A, bill["id"], BASE) == bill
-    for call, entity_id in ((service.get_invoice, invoice["id"]), (service.get_bill, bill["id"])):
+    invoice = service.bulk_create(INVOICES, A, "samples/invoices.csv", False, BASE)[0]
+    bill = service.bulk_create(BILLS, A, "samples/bills.csv", False, BASE)[0]
+    assert service.get(INVOICES, A, invoice["id"], BASE) == invoice
+    assert service.get(INVOICES, A, invoice["id"].upper(), BASE) == invoice
+    assert service.get(BILLS, A, bill["id"], BASE) == bill
+    for call, entity_id in ((partial(service.get, INVOICES), invoice["id"]),
+                            (partial(service.get, BILLS), bill["id"])):
         with pytest.raises(NotFound):
             call(B, entity_id, BASE)
         for bad in ("nope", "", "../etc", "00000000-0000-4000-8000-000000000000"):
             with pytest.raises(NotFound):
                 call(A, bad, BASE)
     with pytest.raises(NotFound):
-        service.get_invoice(A, bill["id"], BASE)
+        service.get(INVOICES, A, bill["id"], BASE)
 
 
 def test_invoice_pdf(service: MockService) -> None:
-    items = service.bulk_create_invoices(A, "samples/invoices.csv", True, BASE)
+    items = service.bulk_create(INVOICES, A, "samples/invoices.csv", True, BASE)
     pdf = service.invoice_pdf(A, items[0]["id"])
     assert pdf.startswith(b"%PDF-") and pdf.rstrip().endswith(b"%%EOF")
     assert service.invoice_pdf(A, items[0]["id"]) == pdf
@@ -428,20 +430,20 @@ def test_template_csv(service: MockService) -> None:
 def test_reset_forgets_created_state_and_keeps_the_world(service: MockService) -> None:
     seeded = service.world()
     for business in (A, B):
-        service.bulk_create_invoices(business, "samples/invoices.csv", True, BASE)
-        service.bulk_create_bills(business, "samples/bills.csv", True, BASE)
+        service.bulk_create(INVOICES, business, "samples/invoices.csv", True, BASE)
+        service.bulk_create(BILLS, business, "samples/bills.csv", True, BASE)
     key = upload(service, INVOICE_CSV + "a@x.com,,2026-12-15,,W,1,1,\n")
     assert service.world() != seeded
     service.reset(A)
-    assert service.list_invoices(A, 10, None, BASE)["total"] == 0
-    assert service.list_bills(B, 10, None, BASE)["total"] == 5
-    assert "not found" in failure(service.bulk_create_invoices, A, key, False, BASE).detail
+    assert service.list_page(INVOICES, A, 10, None, BASE)["total"] == 0
+    assert service.list_page(BILLS, B, 10, None, BASE)["total"] == 5
+    assert "not found" in failure(service.bulk_create, INVOICES, A, key, False, BASE).detail
     assert service.world()["businesses"][0] == seeded["businesses"][0]
-    again = service.bulk_create_invoices(A, "samples/invoices.csv", True, BASE)
+    again = service.bulk_create(INVOICES, A, "samples/invoices.csv", True, BASE)
     assert again[0]["number"] == "INV-000001"
     service.reset()
     assert service.world() == seeded
-    assert service.list_bills(B, 10, None, BASE)["total"] == 0
+    assert service.list_page(BILLS, B, 10, None, BASE)["total"] == 0
 
 
 def test_world(service: MockService) -> None:
@@ -458,7 +460,7 @@ def test_clock_ticks_one_second() -> None:
         assert service.now() == datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
         service.tick()
         service.tick()
-        items = service.bulk_create_bills(A, "samples/bills.csv", False, BASE)
+        items = service.bulk_create(BILLS, A, "samples/bills.csv", False, BASE)
         assert items[0]["created_at"] == "2026-01-01T12:00:02Z"
 
 
@@ -477,10 +479,10 @@ def script(service: MockService) -> list[Any]:
                                                        "1,1,\n").encode()))
     out.append(service.create_upload_url(B, "b.csv", None, BASE))
     service.tick()
-    out.append(service.bulk_create_invoices(A, out[0]["s3_key"], True, BASE))
-    out.append(service.bulk_create_invoices(B, "samples/invoices-20.csv", False, BASE))
-    out.append(service.bulk_create_bills(A, "samples/bills-20.csv", True, BASE))
-    out.append(service.list_invoices(B, 3, None, BASE))
+    out.append(service.bulk_create(INVOICES, A, out[0]["s3_key"], True, BASE))
+    out.append(service.bulk_create(INVOICES, B, "samples/invoices-20.csv", False, BASE))
+    out.append(service.bulk_create(BILLS, A, "samples/bills-20.csv", True, BASE))
+    out.append(service.list_page(INVOICES, B, 3, None, BASE))
     return out
 
 
@@ -500,11 +502,11 @@ def test_data_dir_persists_across_restarts(tmp_path: Path) -> None:
                                 A, True)
         key = upload(service, "vendor_name,amount\nNewco,5\n")
     with MockService(config) as service:
-        assert service.get_invoice(A, first[0]["id"], BASE) == first[0]
+        assert service.get(INVOICES, A, first[0]["id"], BASE) == first[0]
         second = import_invoices(service, INVOICE_CSV + "JANE@x.io,,2026-12-15,,W,1,1,\n",
                                  A, True)
         assert second[0]["customer_id"] == first[0]["customer_id"]
         assert second[0]["number"] == "INV-000002"
         assert second[0]["id"] != first[0]["id"]
-        assert len(service.bulk_create_bills(A, key, False, BASE)) == 1
-        assert service.list_invoices(A, 10, None, BASE)["total"] == 2
+        assert len(service.bulk_create(BILLS, A, key, False, BASE)) == 1
+        assert service.list_page(INVOICES, A, 10, None, BASE)["total"] == 2

@@ -18,7 +18,7 @@ from dayzero_twin.mock_server.domain.world import (
     vendor_id_for,
 )
 
-EXAMPLE = Path(__file__).resolve().parents[1] / "mock_server/domain/world/example.yaml"
+EXAMPLE = Path(__file__).resolve().parents[1] / "mock_server/domain/worlds/example.yaml"
 NORTHWIND = "b5a1c6de-0000-4000-8000-000000000001"
 BAKERY = "b5a1c6de-0000-4000-8000-000000000002"
 

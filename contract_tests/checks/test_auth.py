@@ -20,7 +20,8 @@ from dayzero_twin.contract_tests.support.assertions import (
     expect_unauthorized,
     expect_validation_error,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import rule
 
 HEADER_LOC = ("header", "x-business-id")
@@ -71,7 +72,7 @@ def test_missing_token_is_401(api: Api, operation: str) -> None:
 
 @rule("CONTRACT §1 401: no/non-Bearer/empty/unknown token")
 @pytest.mark.parametrize("variant", BAD_AUTH_NAMES)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_bad_token_is_401(api: Api, kind: str, variant: str) -> None:
     authorization = bad_authorizations(api.settings.token)[variant]
     response = bulk_call(kind)(api, api.headers(authorization=authorization))
@@ -105,7 +106,7 @@ def test_other_business_is_403(api: Api, operation: str) -> None:
 
 
 @rule("CONTRACT §1 precedence: 401 before 422")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_no_token_beats_bad_business_header(api: Api, kind: str) -> None:
     response = bulk_call(kind)(api, api.headers(authorization=None, business="not-a-uuid"))
     expect_status(
@@ -117,7 +118,7 @@ def test_no_token_beats_bad_business_header(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §1 precedence: 401 before 422")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_no_token_beats_bad_body(api: Api, kind: str) -> None:
     response = api.bulk(kind, {"s3_key": ""}, headers=api.headers(authorization=None))
     expect_status(
@@ -126,7 +127,7 @@ def test_no_token_beats_bad_body(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §1 precedence: 401 before 403")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_unknown_token_beats_other_business(api: Api, kind: str) -> None:
     headers = api.headers(
         authorization=f"Bearer dz_contract_unknown_{uuid.uuid4().hex}",
@@ -142,7 +143,7 @@ def test_unknown_token_beats_other_business(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §1 precedence: 422 before 403")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_bad_body_beats_other_business(api: Api, kind: str) -> None:
     headers = api.headers(business=api.settings.other_business_id)
     response = api.bulk(kind, {"s3_key": ""}, headers=headers)
@@ -155,7 +156,7 @@ def test_bad_body_beats_other_business(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §1 precedence: 422 before 403")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_bad_header_and_bad_body_point_at_the_header(api: Api, kind: str) -> None:
     response = api.bulk(kind, {"s3_key": ""}, headers=api.headers(business="not-a-uuid"))
     expect_validation_error(
@@ -167,7 +168,7 @@ def test_bad_header_and_bad_body_point_at_the_header(api: Api, kind: str) -> Non
 
 
 @rule("CONTRACT §1 precedence: 403 before 400")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_other_business_beats_unknown_key(api: Api, kind: str) -> None:
     headers = api.headers(business=api.settings.other_business_id)
     response = bulk_call(kind)(api, headers)

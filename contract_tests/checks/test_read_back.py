@@ -16,9 +16,10 @@ from dayzero_twin.contract_tests.support.assertions import (
     expect_list_page,
     expect_status,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
 from dayzero_twin.contract_tests.support.flows import import_file, json_items
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 PAGE = 2
@@ -30,7 +31,7 @@ RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once
 def created_ids(api: Api, kind: str, marks: RunMarks, count: int, tag: str) -> list[str]:
     done = import_file(api, kind, simple_file(kind, marks, count, tag))
     expect_status(done.response, 201, "schema: bulk create answers 201", f"bulk {kind}")
-    ids = [item.get("id") for item in json_items(done.response)]
+    ids: list[Any] = [item.get("id") for item in json_items(done.response)]
     require(
         len(ids) == count and all(isinstance(i, str) for i in ids),
         "CONTRACT §3 one item per invoice/bill",
@@ -41,7 +42,7 @@ def created_ids(api: Api, kind: str, marks: RunMarks, count: int, tag: str) -> l
 
 
 @rule(RULE_ORDER, RULE_WALK)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_pages_newest_first_and_cursor_walk(api: Api, marks: RunMarks, kind: str) -> None:
     older = created_ids(api, kind, marks, 4, "walk-older")
     newer = created_ids(api, kind, marks, 3, "walk-newer")
@@ -57,7 +58,7 @@ def test_pages_newest_first_and_cursor_walk(api: Api, marks: RunMarks, kind: str
             response, 200, "CONTRACT §5 list answers 200", f"GET /{kind}?limit={PAGE}"
         )
         items = expect_list_page(response, body, PAGE)
-        page_ids = [item.get("id") for item in items if isinstance(item, dict)]
+        page_ids: list[Any] = [item.get("id") for item in items if isinstance(item, dict)]
         repeated = [i for i in page_ids if i in walked]
         require(
             not repeated,
@@ -88,7 +89,7 @@ def test_pages_newest_first_and_cursor_walk(api: Api, marks: RunMarks, kind: str
 
 
 @rule("CONTRACT §5 limit defaults to 50")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_default_page_is_at_most_50(api: Api, kind: str) -> None:
     response = api.list(kind)
     body = expect_status(response, 200, "CONTRACT §5 list answers 200", f"GET /{kind}")
@@ -103,14 +104,15 @@ def test_default_page_is_at_most_50(api: Api, kind: str) -> None:
 
 
 @rule("CONTRACT §5 a malformed cursor is 400")
-@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%", "0" * 64])
-@pytest.mark.parametrize("kind", KINDS)
+# Malformed under any cursor scheme; "0" * 64 is not: an offset or hex cursor may read it.
+@pytest.mark.parametrize("cursor", ["not a cursor!", "%%%"])
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_malformed_cursor_is_400(api: Api, kind: str, cursor: str) -> None:
     response = api.list(kind, cursor=cursor)
     expect_status(
         response, 400, "CONTRACT §5 a malformed cursor is 400", f"GET /{kind}?cursor={cursor!r}"
     )
-    expect_error_body(response, "CONTRACT §1 400 body is {detail: <message>}")
+    # No body check: CONTRACT §5 documents the status only (§1's 400 body is the bulk one).
 
 
 def _not_found(api: Api, kind: str, entity_id: str, what: str, **kwargs: Any) -> None:
@@ -122,7 +124,7 @@ def _not_found(api: Api, kind: str, entity_id: str, what: str, **kwargs: Any) ->
 
 @rule("CONTRACT §5 GET of an id not in this business is 404 (malformed ids included)")
 @pytest.mark.parametrize("variant", ["random uuid", "not-a-uuid", "12345", "bulk-ish"])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_get_unknown_id_is_404(api: Api, kind: str, variant: str) -> None:
     entity_id = {
         "random uuid": str(uuid.uuid4()),
@@ -134,7 +136,7 @@ def test_get_unknown_id_is_404(api: Api, kind: str, variant: str) -> None:
 
 
 @rule("CONTRACT §5 GET of an id not in this business is 404 (malformed ids included)")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_get_entity_of_another_business_is_404(api: Api, marks: RunMarks, kind: str) -> None:
     second = api.settings.second_business_id
     if not second:

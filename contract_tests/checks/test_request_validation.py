@@ -14,10 +14,10 @@ import pytest
 
 from dayzero_twin.contract_tests.checks.test_auth import unknown_key
 from dayzero_twin.contract_tests.support.assertions import expect_validation_error
-from dayzero_twin.contract_tests.support.client import API, KINDS, Api
+from dayzero_twin.contract_tests.support.client import API, Api
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES, kind_named
 from dayzero_twin.contract_tests.support.rules import rule
 
-FLAG = {"invoices": "finalize", "bills": "approve"}
 RULE_BODY = "CONTRACT §1 422: body not JSON / not an object, loc [body, ...]"
 RULE_KEY = "CONTRACT §1 422: s3_key missing, not a string or empty, loc [body, s3_key]"
 RULE_FLAG = "CONTRACT §1 422: finalize/approve not a boolean, loc [body, <flag>]"
@@ -48,7 +48,7 @@ BAD_FLAGS: dict[str, Any] = {
 
 @rule(RULE_BODY)
 @pytest.mark.parametrize("variant", NOT_JSON)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_body_not_json_is_422(api: Api, kind: str, variant: str) -> None:
     response = api.send(
         "POST",
@@ -63,7 +63,7 @@ def test_body_not_json_is_422(api: Api, kind: str, variant: str) -> None:
 
 @rule(RULE_BODY)
 @pytest.mark.parametrize("variant", NOT_OBJECT)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_body_not_an_object_is_422(api: Api, kind: str, variant: str) -> None:
     response = api.send(
         "POST",
@@ -75,15 +75,15 @@ def test_body_not_an_object_is_422(api: Api, kind: str, variant: str) -> None:
 
 
 @rule(RULE_KEY)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_missing_s3_key_is_422(api: Api, kind: str) -> None:
-    response = api.bulk(kind, {FLAG[kind]: False})
+    response = api.bulk(kind, {kind_named(kind).flag: False})
     expect_validation_error(response, ("body", "s3_key"), RULE_KEY, "a body without s3_key")
 
 
 @rule(RULE_KEY)
 @pytest.mark.parametrize("variant", BAD_KEYS)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_bad_s3_key_is_422(api: Api, kind: str, variant: str) -> None:
     response = api.bulk(kind, {"s3_key": BAD_KEYS[variant]})
     expect_validation_error(response, ("body", "s3_key"), RULE_KEY, f"s3_key {variant}")
@@ -91,9 +91,10 @@ def test_bad_s3_key_is_422(api: Api, kind: str, variant: str) -> None:
 
 @rule(RULE_FLAG)
 @pytest.mark.parametrize("variant", BAD_FLAGS)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_bad_flag_is_422(api: Api, kind: str, variant: str) -> None:
-    response = api.bulk(kind, {"s3_key": unknown_key(), FLAG[kind]: BAD_FLAGS[variant]})
+    flag = kind_named(kind).flag
+    response = api.bulk(kind, {"s3_key": unknown_key(), flag: BAD_FLAGS[variant]})
     expect_validation_error(
-        response, ("body", FLAG[kind]), RULE_FLAG, f"{FLAG[kind]} = {BAD_FLAGS[variant]!r}"
+        response, ("body", flag), RULE_FLAG, f"{flag} = {BAD_FLAGS[variant]!r}"
     )

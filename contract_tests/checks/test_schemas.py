@@ -9,23 +9,27 @@ content type and validates against its schema (formats included), no input cause
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
-from dayzero_twin.contract_tests.settings import active
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.settings import collection_settings
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
 from dayzero_twin.contract_tests.support.flows import import_file, json_items
 from dayzero_twin.contract_tests.support.fuzzing import CHECKS, HandlerFeeder, build_schema
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
 from dayzero_twin.contract_tests.support.rules import rule
 
-schema = build_schema(active())
+# Built while pytest collects this module: schemathesis makes its items from it then.
+schema = build_schema(collection_settings())
 
 
 @pytest.fixture(scope="module")
 def feeder(api: Api, marks: RunMarks) -> HandlerFeeder:
     """Ids that exist and fresh keys on demand, so success paths get generated traffic."""
     known = {}
-    for kind in KINDS:
+    for kind in KIND_NAMES:
         done = import_file(api, kind, simple_file(kind, marks, 2, "fuzz-known"))
         known[kind] = [item["id"] for item in json_items(done.response) if "id" in item]
 
@@ -40,8 +44,8 @@ def feeder(api: Api, marks: RunMarks) -> HandlerFeeder:
     "schema: documented status, content type, body schema and formats; no 5xx; "
     "invalid input rejected; valid input accepted; auth enforced"
 )
-@schema.parametrize()
-def test_operation(case, feeder: HandlerFeeder) -> None:
+@schema.parametrize()  # type: ignore[untyped-decorator]  # schemathesis ships no types
+def test_operation(case: Any, feeder: HandlerFeeder) -> None:
     feeder.prepare(case)
     response = case.call()
     case.validate_response(response, checks=CHECKS)

@@ -13,57 +13,33 @@ from typing import Any
 import hypothesis
 import pytest
 
-from dayzero_twin.contract_tests.settings import Settings, active
+from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     expect_status,
     parse_timestamp,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import (
     RunMarks,
     dual_file,
-    hard_bill_file,
-    hard_invoice_file,
+    hard_file,
 )
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file
 from dayzero_twin.contract_tests.support.fuzzing import STATEFUL_CHECKS, build_schema
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES, kind_named
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_READ_BACK = "CONTRACT §5 GET of a created id returns that entity"
-COMMON_FIELDS = ("id", "business_id", "status", "currency", "description", "total_paid")
-FIELDS = {
-    "invoices": (
-        *COMMON_FIELDS,
-        "customer_id",
-        "customer_name",
-        "customer_email",
-        "due_date",
-        "number",
-        "total",
-        "balance_due",
-    ),
-    "bills": (
-        *COMMON_FIELDS,
-        "vendor_id",
-        "vendor_name",
-        "vendor_email",
-        "type",
-        "bill_number",
-        "amount",
-        "expected_amount",
-    ),
-}
-MOMENTS = {"invoices": ("created_at",), "bills": ("created_at", "due_on", "received_on")}
 LINE_FIELDS = ("description", "quantity", "unit_price", "amount")
 
 
 @rule(RULE_READ_BACK, "CONTRACT §3")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_every_created_entity_reads_back(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:
-    file = hard_invoice_file(marks) if kind == "invoices" else hard_bill_file(marks)
+    file = hard_file(kind, marks)
     created = expect_imported(api, registry, kind, file, import_file(api, kind, file), None)
     for item in created:
         got = api.get(kind, item["id"])
@@ -73,73 +49,79 @@ def test_every_created_entity_reads_back(
 
 
 def _same_entity(kind: str, created: dict[str, Any], read: dict[str, Any], response: Any) -> None:
-    for name in FIELDS[kind]:
+    description = kind_named(kind)
+    for name in description.fields:
         require(
             read.get(name) == created.get(name),
             RULE_READ_BACK,
             f"{name}: bulk response said {created.get(name)!r}, read back {read.get(name)!r}",
             response,
         )
-    for name in MOMENTS[kind]:
+    for name in description.moments:
         require(
             parse_timestamp(read.get(name)) == parse_timestamp(created.get(name)),
             RULE_READ_BACK,
             f"{name}: bulk response said {created.get(name)!r}, read back {read.get(name)!r}",
             response,
         )
-    if kind == "invoices":
-        lines = [[line.get(f) for f in LINE_FIELDS] for line in created.get("line_items") or []]
-        again = [[line.get(f) for f in LINE_FIELDS] for line in read.get("line_items") or []]
-        require(
-            lines == again,
-            RULE_READ_BACK,
-            f"line_items: bulk response said {lines}, read back {again}",
-            response,
-        )
+    # Invoices only have line items; for bills both sides are empty.
+    lines = [[line.get(f) for f in LINE_FIELDS] for line in created.get("line_items") or []]
+    again = [[line.get(f) for f in LINE_FIELDS] for line in read.get("line_items") or []]
+    require(
+        lines == again,
+        RULE_READ_BACK,
+        f"line_items: bulk response said {lines}, read back {again}",
+        response,
+    )
 
 
 # -- schemathesis stateful testing over the OpenAPI links ------------------------------
 
-SETTINGS: Settings = active()
 # The chain's operations only, so scenarios spend their steps on following its links.
-schema = build_schema(
-    SETTINGS,
-    only=[
-        "upload_direct_api_v1_upload_direct_post",
-        "create_bulk_invoices_api_v1_invoices_bulk_post",
-        "create_bulk_bills_api_v1_bills_bulk_post",
-        "get_invoice_api_v1_invoices__invoice_id__get",
-        "get_bill_api_v1_bills__bill_id__get",
-    ],
+CHAIN_OPERATIONS = (
+    "upload_direct_api_v1_upload_direct_post",
+    "create_bulk_invoices_api_v1_invoices_bulk_post",
+    "create_bulk_bills_api_v1_bills_bulk_post",
+    "get_invoice_api_v1_invoices__invoice_id__get",
+    "get_bill_api_v1_bills__bill_id__get",
 )
-STATE_MARKS = RunMarks()
 UPLOAD_DIRECT = ("POST", "/api/v1/upload/direct")
 
 
-class ContractChain(schema.as_state_machine()):  # type: ignore[misc]
-    """Follows the links; uploads carry an importable file; stateful checks included."""
+@pytest.fixture(scope="module")
+def chain_schema(settings: Settings) -> Any:
+    return build_schema(settings, only=CHAIN_OPERATIONS)
 
-    def before_call(self, case: Any) -> None:
-        # Configured parameter values do not reach stateful cases; the business must.
-        case.headers = {**(case.headers or {}), "x-business-id": SETTINGS.business_id}
-        if (case.method.upper(), case.path) == UPLOAD_DIRECT:
-            case.body = {"file": dual_file(STATE_MARKS, 2).to_bytes()}
 
-    def validate_response(
-        self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
-    ) -> None:
-        case.validate_response(
-            response,
-            checks=STATEFUL_CHECKS,
-            transport_kwargs=kwargs or None,
-            recorder=self.recorder,
-        )
+def contract_chain(schema: Any, business_id: str) -> Any:
+    """The state machine: follows the links; uploads carry an importable file; stateful
+    checks included."""
+    marks = RunMarks()
+
+    class ContractChain(schema.as_state_machine()):  # type: ignore[misc]
+        def before_call(self, case: Any) -> None:
+            # Configured parameter values do not reach stateful cases; the business must.
+            case.headers = {**(case.headers or {}), "x-business-id": business_id}
+            if (case.method.upper(), case.path) == UPLOAD_DIRECT:
+                case.body = {"file": dual_file(marks, 2).to_bytes()}
+
+        def validate_response(
+            self, response: Any, case: Any, additional_checks: Any = None, **kwargs: Any
+        ) -> None:
+            case.validate_response(
+                response,
+                checks=STATEFUL_CHECKS,
+                transport_kwargs=kwargs or None,
+                recorder=self.recorder,
+            )
+
+    return ContractChain
 
 
 @pytest.mark.schemathesis
 @rule("schema + CONTRACT §2–§5 over the OpenAPI links: upload → bulk → read back")
-def test_links_chain(settings: Settings) -> None:
-    machine = hypothesis.seed(settings.seed)(ContractChain)
+def test_links_chain(settings: Settings, chain_schema: Any) -> None:
+    machine = hypothesis.seed(settings.seed)(contract_chain(chain_schema, settings.business_id))
     machine.run(
         settings=hypothesis.settings(
             max_examples=max(3, settings.max_examples // 3),
@@ -153,10 +135,10 @@ def test_links_chain(settings: Settings) -> None:
 
 
 @rule("schema: OpenAPI links upload → bulk → read back")
-def test_links_exist() -> None:
+def test_links_exist(chain_schema: Any) -> None:
     """A guard for the chain above: without the slices' links it would test nothing."""
     require(
-        schema.statistic.transitions.total > 0,
+        chain_schema.statistic.transitions.total > 0,
         "schema: OpenAPI links upload → bulk → get",
         "the contract defines no links",
     )

@@ -14,10 +14,11 @@ import pytest
 
 from dayzero_twin.contract_tests.checks.test_auth import unknown_key
 from dayzero_twin.contract_tests.support.assertions import Cell, expect_import_failed
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile, raw_csv
-from dayzero_twin.contract_tests.support.datagen import BILL_COLUMNS, INVOICE_COLUMNS, RunMarks
+from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import bulk_body, import_file, mentions, scan
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES, KINDS, kind_named
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_400 = "CONTRACT §3.3 an unimportable file is refused with 400"
@@ -48,6 +49,10 @@ def bill_row(marks: RunMarks, marker: str, index: int, **cells: str) -> dict[str
     }
 
 
+# A valid row of each kind, marked; keyword cells replace or add to it.
+ROWS = {INVOICES.name: invoice_row, BILLS.name: bill_row}
+
+
 def refused(
     api: Api,
     kind: str,
@@ -71,7 +76,7 @@ def refused(
 
 
 @rule(RULE_400, "CONTRACT §2 a key never uploaded is not found (400)")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_unknown_key_is_400(api: Api, kind: str) -> None:
     response = api.bulk(kind, {"s3_key": unknown_key()})
     expect_import_failed(
@@ -84,7 +89,7 @@ def test_unknown_key_is_400(api: Api, kind: str) -> None:
 @rule(RULE_400, RULE_CELLS, RULE_NOTHING)
 def test_bad_invoice_cells_are_listed(api: Api, marks: RunMarks) -> None:
     marker = marks.tag()
-    columns = (*INVOICE_COLUMNS, "customer_id")
+    columns = (*INVOICES.columns, "customer_id")
     rows = [
         invoice_row(marks, marker, 1),
         invoice_row(marks, marker, 2, due_date="2026-13-45"),
@@ -117,7 +122,7 @@ def test_bad_invoice_cells_are_listed(api: Api, marks: RunMarks) -> None:
 @rule(RULE_400, RULE_CELLS, RULE_NOTHING)
 def test_bad_bill_cells_are_listed(api: Api, marks: RunMarks) -> None:
     marker = marks.tag()
-    columns = (*BILL_COLUMNS, "vendor_id")
+    columns = (*BILLS.columns, "vendor_id")
     rows = [
         bill_row(marks, marker, 1),
         bill_row(marks, marker, 2, amount="0"),
@@ -147,32 +152,19 @@ def test_bad_bill_cells_are_listed(api: Api, marks: RunMarks) -> None:
 
 
 @rule(RULE_400, RULE_NOTHING)
-@pytest.mark.parametrize("column", ["unit_price", "due_date", "item_description", "customer_email"])
-def test_invoices_missing_required_column(api: Api, marks: RunMarks, column: str) -> None:
+@pytest.mark.parametrize(
+    ("kind", "column"), [(kind.name, column) for kind in KINDS for column in kind.required]
+)
+def test_missing_required_column(api: Api, marks: RunMarks, kind: str, column: str) -> None:
     marker = marks.tag()
-    columns = tuple(name for name in INVOICE_COLUMNS if name != column)
-    rows = tuple(invoice_row(marks, marker, index) for index in range(1, 4))
+    columns = tuple(name for name in kind_named(kind).columns if name != column)
+    rows = tuple(ROWS[kind](marks, marker, index) for index in range(1, 4))
     refused(
         api,
-        "invoices",
+        kind,
         CsvFile(columns=columns, rows=rows).to_bytes(),
         marker,
-        f"an invoices file without the {column} column",
-    )
-
-
-@rule(RULE_400, RULE_NOTHING)
-@pytest.mark.parametrize("column", ["amount", "vendor_name"])
-def test_bills_missing_required_column(api: Api, marks: RunMarks, column: str) -> None:
-    marker = marks.tag()
-    columns = tuple(name for name in BILL_COLUMNS if name != column)
-    rows = tuple(bill_row(marks, marker, index) for index in range(1, 4))
-    refused(
-        api,
-        "bills",
-        CsvFile(columns=columns, rows=rows).to_bytes(),
-        marker,
-        f"a bills file without the {column} column",
+        f"a file of {kind} without the {column} column",
     )
 
 
@@ -196,7 +188,7 @@ def test_disagreeing_invoice_group(api: Api, marks: RunMarks, field: str) -> Non
     refused(
         api,
         "invoices",
-        CsvFile(columns=INVOICE_COLUMNS, rows=rows).to_bytes(),
+        CsvFile(columns=INVOICES.columns, rows=rows).to_bytes(),
         marker,
         f"an invoice_ref group whose rows disagree on {field}",
         rows=(1, 3),
@@ -204,17 +196,15 @@ def test_disagreeing_invoice_group(api: Api, marks: RunMarks, field: str) -> Non
 
 
 @rule(RULE_400, RULE_CELLS, RULE_NOTHING)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_party_of_no_one_is_refused(api: Api, marks: RunMarks, kind: str) -> None:
     """A customer_id/vendor_id that is not a party of this business (a random UUID)."""
     marker = marks.tag()
     stranger = str(uuid.uuid4())
-    if kind == "invoices":
-        rows = (invoice_row(marks, marker, 1), invoice_row(marks, marker, 2, customer_id=stranger))
-        file, column = CsvFile(columns=(*INVOICE_COLUMNS, "customer_id"), rows=rows), "customer_id"
-    else:
-        rows = (bill_row(marks, marker, 1), bill_row(marks, marker, 2, vendor_id=stranger))
-        file, column = CsvFile(columns=(*BILL_COLUMNS, "vendor_id"), rows=rows), "vendor_id"
+    description, row = kind_named(kind), ROWS[kind]
+    column = description.party_id
+    rows = (row(marks, marker, 1), row(marks, marker, 2, **{column: stranger}))
+    file = CsvFile(columns=(*description.columns, column), rows=rows)
     refused(
         api,
         kind,
@@ -226,17 +216,17 @@ def test_party_of_no_one_is_refused(api: Api, marks: RunMarks, kind: str) -> Non
 
 
 @rule(RULE_400, RULE_NOTHING)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_file_not_utf8_is_refused(api: Api, marks: RunMarks, kind: str) -> None:
     marker = marks.tag()
     if kind == "invoices":
         file = CsvFile(
-            columns=INVOICE_COLUMNS,
+            columns=INVOICES.columns,
             rows=(invoice_row(marks, marker, 1, customer_name="Müller Gärtner"),),
         )
     else:
         file = CsvFile(
-            columns=BILL_COLUMNS, rows=(bill_row(marks, marker, 1, description="Müller Gärtner"),)
+            columns=BILLS.columns, rows=(bill_row(marks, marker, 1, description="Müller Gärtner"),)
         )
     latin1 = file.to_bytes().decode("utf-8").encode("latin-1")
     refused(api, kind, latin1, marker, "a Latin-1 file")
@@ -244,9 +234,9 @@ def test_file_not_utf8_is_refused(api: Api, marks: RunMarks, kind: str) -> None:
 
 @rule(RULE_400)
 @pytest.mark.parametrize("content", ["empty", "header only", "blank lines only"])
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_file_without_data_rows_is_refused(api: Api, kind: str, content: str) -> None:
-    columns = INVOICE_COLUMNS if kind == "invoices" else BILL_COLUMNS
+    columns = kind_named(kind).columns
     data = {
         "empty": b"",
         "header only": raw_csv([columns]),
@@ -257,7 +247,7 @@ def test_file_without_data_rows_is_refused(api: Api, kind: str, content: str) ->
 
 
 @rule(RULE_400, RULE_NOTHING, "CONTRACT §3 at most 10,000 data rows")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_too_many_rows_is_refused(api: Api, marks: RunMarks, kind: str) -> None:
     marker = marks.tag()
     if kind == "invoices":
@@ -273,16 +263,13 @@ def test_too_many_rows_is_refused(api: Api, marks: RunMarks, kind: str) -> None:
 
 
 @rule(RULE_FOREIGN)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_key_of_another_business_is_400(api: Api, marks: RunMarks, kind: str) -> None:
     second = api.settings.second_business_id
     if not second:
         pytest.skip("needs a second business the token may use (--second-business-id)")
     marker = marks.tag()
-    if kind == "invoices":
-        file = CsvFile(columns=INVOICE_COLUMNS, rows=(invoice_row(marks, marker, 1),))
-    else:
-        file = CsvFile(columns=BILL_COLUMNS, rows=(bill_row(marks, marker, 1),))
+    file = CsvFile(columns=kind_named(kind).columns, rows=(ROWS[kind](marks, marker, 1),))
     key = api.upload_key(file.to_bytes(), headers=api.headers(business=second))
     response = api.bulk(kind, bulk_body(kind, key, None))
     expect_import_failed(

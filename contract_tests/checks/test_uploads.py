@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -18,16 +19,16 @@ import pytest
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,
-    expect_error_body,
     expect_import_failed,
     expect_status,
     expect_validation_error,
     json_body,
 )
-from dayzero_twin.contract_tests.support.client import KINDS, Api
+from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
 from dayzero_twin.contract_tests.support.flows import Imported, bulk_body, expect_imported, tampered
-from dayzero_twin.contract_tests.support.rules import require, rule
+from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
+from dayzero_twin.contract_tests.support.rules import fail, require, rule
 
 MIB = 1024 * 1024
 LIMIT = 10 * MIB
@@ -37,10 +38,11 @@ RULE_TAMPER = "CONTRACT §2 a tampered or expired upload URL is refused with 403
 RULE_413 = "CONTRACT §2 files over 10 MiB are refused with 413"
 
 
-def presign(api: Api, body: dict | None = None) -> dict:
+def presign(api: Api, body: dict[str, Any] | None = None) -> dict[str, Any]:
     response = api.presign(body or {"filename": "import.csv", "content_type": "text/csv"})
     payload = expect_status(response, 200, RULE_PRESIGN, "POST /upload")
-    require(isinstance(payload, dict), RULE_PRESIGN, "the body is not an object", response)
+    if not isinstance(payload, dict):
+        fail(RULE_PRESIGN, "the body is not an object", response)
     url, key, expires = payload.get("upload_url"), payload.get("s3_key"), payload.get("expires_in")
     require(
         isinstance(url, str) and urlsplit(url).scheme in ("http", "https"),
@@ -70,10 +72,11 @@ def test_direct_upload_describes_the_file(api: Api, marks: RunMarks) -> None:
         f"s3_key missing or empty in {body!r}",
         response,
     )
+    # CONTRACT §2 names a `filename` string, not how it relates to the uploaded name.
     require(
-        body.get("filename") == filename,
+        isinstance(body.get("filename"), str),
         RULE_DIRECT,
-        f"filename is {body.get('filename')!r}, uploaded as {filename!r}",
+        f"filename is {body.get('filename')!r} (uploaded as {filename!r})",
         response,
     )
     require(
@@ -85,7 +88,7 @@ def test_direct_upload_describes_the_file(api: Api, marks: RunMarks) -> None:
 
 
 @rule(RULE_PRESIGN, "CONTRACT §3")
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_presigned_upload_then_import(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:
@@ -108,7 +111,7 @@ RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened is no
 
 
 @rule(RULE_BEFORE_PUT)
-@pytest.mark.parametrize("kind", KINDS)
+@pytest.mark.parametrize("kind", KIND_NAMES)
 def test_presigned_key_before_put_is_400(api: Api, kind: str) -> None:
     ticket = presign(api)
     response = api.bulk(kind, bulk_body(kind, ticket["s3_key"], None))
@@ -164,8 +167,8 @@ def _large_upload(
 @rule(RULE_413)
 def test_upload_over_10_mib_is_413(api: Api) -> None:
     def check(response: httpx.Response) -> None:
+        # CONTRACT §2 documents the status only: any body (JSON, text, none) is legal.
         expect_status(response, 413, RULE_413, f"a direct upload of {LIMIT + 1} bytes")
-        expect_error_body(response, "CONTRACT §2 413 body is {detail: <message>}")
 
     _large_upload(api, LIMIT + 1, api.headers(), check)
 

@@ -8,23 +8,24 @@ the contract promises no order.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import httpx
 
 from dayzero_twin.contract_tests.support.client import body_of
-from dayzero_twin.contract_tests.support.oracle import ExpectedBill, ExpectedInvoice
-from dayzero_twin.contract_tests.support.rules import excerpt, require
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, Kind
+from dayzero_twin.contract_tests.support.oracle import ExpectedBill, ExpectedEntity, ExpectedInvoice
+from dayzero_twin.contract_tests.support.rules import excerpt, fail, require
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CLOCK_SKEW = timedelta(minutes=5)
 
 
-def is_uuid(value: Any) -> bool:
+def is_uuid(value: Any) -> TypeGuard[str]:
     """A canonical lower-case UUID string (CONTRACT §1)."""
     return isinstance(value, str) and bool(UUID_RE.match(value))
 
@@ -64,12 +65,8 @@ def expect_status(response: httpx.Response, status: int, rule: str, what: str) -
 def expect_error_body(response: httpx.Response, rule: str) -> dict[str, Any]:
     """The ``{"detail": "<message>"}`` body of 400/401/403/404/413 (ErrorResponse)."""
     body = body_of(response)
-    require(
-        isinstance(body, dict) and isinstance(body.get("detail"), str),
-        rule,
-        f'the body is not {{"detail": "<message>"}}: {excerpt(body)}',
-        response,
-    )
+    if not (isinstance(body, dict) and isinstance(body.get("detail"), str)):
+        fail(rule, f'the body is not {{"detail": "<message>"}}: {excerpt(body)}', response)
     return body
 
 
@@ -200,9 +197,8 @@ def expect_bulk_envelope(response: httpx.Response, body: Mapping[str, Any]) -> l
     """Pagination fields of a bulk 201: everything on one page."""
     __tracebackhide__ = True
     items = body.get("items")
-    require(
-        isinstance(items, list), "schema: ListResponse.items is required", "no items list", response
-    )
+    if not isinstance(items, list):
+        fail("schema: ListResponse.items is required", "no items list", response)
     count = len(items)
     require(
         body.get("total") == count,
@@ -240,9 +236,8 @@ def expect_list_page(
     """One page of a read-back list (CONTRACT §5)."""
     __tracebackhide__ = True
     items = body.get("items")
-    require(
-        isinstance(items, list), "schema: ListResponse.items is required", "no items list", response
-    )
+    if not isinstance(items, list):
+        fail("schema: ListResponse.items is required", "no items list", response)
     require(
         len(items) <= requested_limit,
         "CONTRACT §5 a page holds at most `limit` items",
@@ -310,20 +305,22 @@ def expect_timestamps(
     item: Mapping[str, Any], window: Window, response: httpx.Response, where: str
 ) -> None:
     rule = "CONTRACT §1 timestamps are RFC 3339 date-times with an offset"
-    stamps = {}
+    stamps: dict[str, datetime] = {}
     for name in ("created_at", "updated_at"):
-        stamps[name] = parse_timestamp(item.get(name))
-        require(stamps[name] is not None, rule, f"{where}: {name} is {item.get(name)!r}", response)
+        stamp = parse_timestamp(item.get(name))
+        if stamp is None:
+            fail(rule, f"{where}: {name} is {item.get(name)!r}", response)
+        stamps[name] = stamp
         require(
-            window.contains(stamps[name]),
-            "CONTRACT §3 created entities carry recent timestamps",
+            window.contains(stamp),
+            "reference: created_at is the Creation timestamp (recent timestamps, ± 5 min)",
             f"{where}: {name} {item.get(name)} is outside the request's time "
             f"({window.started.isoformat()} .. {window.finished.isoformat()}, ± {CLOCK_SKEW})",
             response,
         )
     require(
         stamps["created_at"] <= stamps["updated_at"],
-        "CONTRACT §3 timestamps are ordered: created_at <= updated_at",
+        "reference: updated_at (Last update timestamp) is not before created_at (Creation)",
         f"{where}: created_at {item['created_at']} > updated_at {item['updated_at']}",
         response,
     )
@@ -357,7 +354,7 @@ def _same_text(actual: Any, expected: str | None) -> bool:
     """Optional text: a blank cell may come back absent, null or empty."""
     if expected is None:
         return actual in (None, "")
-    return actual == expected
+    return bool(actual == expected)
 
 
 def _same_email(actual: Any, expected: str | None) -> bool:
@@ -380,12 +377,12 @@ def _expect_parties(
     owner: dict[str, str] = {}
     for index, (item, key, known_id) in enumerate(zip(items, keys, known, strict=True)):
         party = item.get(id_field)
-        require(
-            is_uuid(party),
-            f"CONTRACT §1 {id_field} is a canonical lower-case UUID",
-            f"item {index + 1}: {id_field} is {party!r}",
-            response,
-        )
+        if not is_uuid(party):
+            fail(
+                f"CONTRACT §1 {id_field} is a canonical lower-case UUID",
+                f"item {index + 1}: {id_field} is {party!r}",
+                response,
+            )
         if known_id is not None:
             require(
                 party == known_id,
@@ -412,22 +409,51 @@ def _expect_parties(
             owner[party] = key
 
 
-def expect_invoices(
+def expect_bulk(
+    kind: Kind,
     response: httpx.Response,
-    expected: Sequence[ExpectedInvoice],
+    expected: Sequence[ExpectedEntity],
     *,
-    finalize: bool,
+    flag: bool,
     business_id: str,
     registry: Registry,
     window: Window,
 ) -> list[dict[str, Any]]:
-    """The whole 201 body of a bulk invoices call, against the oracle."""
+    """The whole 201 body of a bulk call of ``kind``, against the oracle."""
     __tracebackhide__ = True
-    body = expect_status(response, 201, "schema: bulk create answers 201", "bulk invoices")
+    body = expect_status(response, 201, "schema: bulk create answers 201", f"bulk {kind.name}")
     require(
-        isinstance(body, dict), "schema: InvoiceListResponse", "body is not an object", response
+        isinstance(body, dict), f"schema: {kind.list_schema}", "body is not an object", response
     )
     items = expect_bulk_envelope(response, body)
+    _ORDER[kind.name](items, expected, response)
+    for index, (item, exp) in enumerate(zip(items, expected, strict=True)):
+        where = f"{kind.entity} {index + 1} ({exp.source})"
+        _common(item, business_id, registry, window, response, where)
+        want_status = kind.status(flag)
+        require(
+            item.get("status") == want_status,
+            f"CONTRACT {kind.section} {kind.flag}={str(flag).lower()} gives status {want_status}",
+            f"{where}: status is {item.get('status')!r}",
+            response,
+        )
+        _FIELDS[kind.name](item, exp, where, flag, registry, response)
+    _expect_parties(
+        items,
+        [e.party_key for e in expected],
+        [e.existing_party_id for e in expected],
+        kind.party_id,
+        response,
+        kind.party,
+    )
+    return items
+
+
+def _expect_invoice_order(
+    items: Sequence[Mapping[str, Any]],
+    expected: Sequence[ExpectedInvoice],
+    response: httpx.Response,
+) -> None:
     require(
         len(items) == len(expected),
         "CONTRACT §3.1 one invoice per invoice_ref group, one per ungrouped row",
@@ -443,17 +469,6 @@ def expect_invoices(
         f"line descriptions per invoice: got {excerpt(got_order)}, expected {excerpt(want_order)}",
         response,
     )
-    for index, (item, exp) in enumerate(zip(items, expected, strict=True)):
-        _expect_invoice(item, exp, index, finalize, business_id, registry, window, response)
-    _expect_parties(
-        items,
-        [e.party_key for e in expected],
-        [e.existing_customer_id for e in expected],
-        "customer_id",
-        response,
-        "customer",
-    )
-    return items
 
 
 def _line_texts(item: Mapping[str, Any]) -> list[Any]:
@@ -466,30 +481,19 @@ def _line_texts(item: Mapping[str, Any]) -> list[Any]:
 def _expect_invoice(
     item: Mapping[str, Any],
     exp: ExpectedInvoice,
-    index: int,
+    where: str,
     finalize: bool,
-    business_id: str,
     registry: Registry,
-    window: Window,
     response: httpx.Response,
 ) -> None:
-    where = f"invoice {index + 1} (data rows {[line.row for line in exp.lines]})"
-    _common(item, business_id, registry, window, response, where)
-    want_status = "open" if finalize else "draft"
-    require(
-        item.get("status") == want_status,
-        f"CONTRACT §3.1 finalize={str(finalize).lower()} gives status {want_status}",
-        f"{where}: status is {item.get('status')!r}",
-        response,
-    )
     number = item.get("number")
     if finalize:
-        require(
-            isinstance(number, str) and number.strip(),
-            "CONTRACT §3.1 finalize=true gives a non-empty invoice number",
-            f"{where}: number is {number!r}",
-            response,
-        )
+        if not (isinstance(number, str) and number.strip()):
+            fail(
+                "CONTRACT §3.1 finalize=true gives a non-empty invoice number",
+                f"{where}: number is {number!r}",
+                response,
+            )
         registry.new_number(number, item["id"], response, where)
     else:
         require(
@@ -526,34 +530,34 @@ def _expect_invoice(
         response,
     )
     lines = item.get("line_items")
-    require(
-        isinstance(lines, list) and len(lines) == len(exp.lines),
-        "CONTRACT §3.1 one line item per row of the invoice",
-        f"{where}: line_items is {excerpt(lines)}",
-        response,
-    )
-    for number_, (line, want) in enumerate(zip(lines, exp.lines, strict=True), start=1):
-        at = f"{where}, line {number_} (data row {want.row})"
+    if not (isinstance(lines, list) and len(lines) == len(exp.lines)):
+        fail(
+            "CONTRACT §3.1 one line item per row of the invoice",
+            f"{where}: line_items is {excerpt(lines)}",
+            response,
+        )
+    for number_, (line, want_line) in enumerate(zip(lines, exp.lines, strict=True), start=1):
+        at = f"{where}, line {number_} (data row {want_line.row})"
         quantity = line.get("quantity")
         require(
             isinstance(quantity, int | float)
             and not isinstance(quantity, bool)
-            and Decimal(str(quantity)) == want.quantity,
+            and Decimal(str(quantity)) == want_line.quantity,
             "CONTRACT §3.1 quantity from the file (blank: 1)",
-            f"{at}: quantity is {quantity!r}, expected {want.quantity}",
+            f"{at}: quantity is {quantity!r}, expected {want_line.quantity}",
             response,
         )
         require(
-            line.get("unit_price") == want.unit_price,
+            line.get("unit_price") == want_line.unit_price,
             "CONTRACT §3.1 unit_price in cents",
-            f"{at}: unit_price is {line.get('unit_price')!r}, expected {want.unit_price}",
+            f"{at}: unit_price is {line.get('unit_price')!r}, expected {want_line.unit_price}",
             response,
         )
         require(
-            line.get("amount") == want.amount,
+            line.get("amount") == want_line.amount,
             "CONTRACT §3.1 amount = round-half-up(quantity × unit_price) in cents",
-            f"{at}: amount is {line.get('amount')!r}, expected {want.amount} "
-            f"({want.quantity} × {want.unit_price})",
+            f"{at}: amount is {line.get('amount')!r}, expected {want_line.amount} "
+            f"({want_line.quantity} × {want_line.unit_price})",
             response,
         )
     require(
@@ -576,20 +580,11 @@ def _expect_invoice(
     )
 
 
-def expect_bills(
-    response: httpx.Response,
+def _expect_bill_order(
+    items: Sequence[Mapping[str, Any]],
     expected: Sequence[ExpectedBill],
-    *,
-    approve: bool,
-    business_id: str,
-    registry: Registry,
-    window: Window,
-) -> list[dict[str, Any]]:
-    """The whole 201 body of a bulk bills call, against the oracle."""
-    __tracebackhide__ = True
-    body = expect_status(response, 201, "schema: bulk create answers 201", "bulk bills")
-    require(isinstance(body, dict), "schema: BillsListResponse", "body is not an object", response)
-    items = expect_bulk_envelope(response, body)
+    response: httpx.Response,
+) -> None:
     require(
         len(items) == len(expected),
         "CONTRACT §3.2 one bill per data row",
@@ -607,17 +602,6 @@ def expect_bills(
         f"expected {excerpt(want)}",
         response,
     )
-    for index, (item, exp) in enumerate(zip(items, expected, strict=True)):
-        _expect_bill(item, exp, index, approve, business_id, registry, window, response)
-    _expect_parties(
-        items,
-        [e.party_key for e in expected],
-        [e.existing_vendor_id for e in expected],
-        "vendor_id",
-        response,
-        "vendor",
-    )
-    return items
 
 
 def _bill_signature(item: Mapping[str, Any]) -> tuple[str, str, str]:
@@ -635,22 +619,13 @@ def _midnight(day: str) -> datetime:
 def _expect_bill(
     item: Mapping[str, Any],
     exp: ExpectedBill,
-    index: int,
+    where: str,
     approve: bool,
-    business_id: str,
     registry: Registry,
-    window: Window,
     response: httpx.Response,
 ) -> None:
-    where = f"bill {index + 1} (data row {exp.row})"
-    _common(item, business_id, registry, window, response, where)
-    want_status = "forecasted" if approve else "draft"
-    require(
-        item.get("status") == want_status,
-        f"CONTRACT §3.2 approve={str(approve).lower()} gives status {want_status}",
-        f"{where}: status is {item.get('status')!r}",
-        response,
-    )
+    """A bill's own fields (``approve`` and ``registry`` only matter to invoices, whose
+    numbers they decide and remember; the signature is the one of :data:`_FIELDS`)."""
     for name in ("amount", "expected_amount"):
         require(
             item.get(name) == exp.amount,
@@ -722,3 +697,12 @@ def _expect_bill(
             f"{where}: {name} is {value!r}, expected {day}T00:00:00Z",
             response,
         )
+
+
+# What the two kinds' 201 bodies check beyond the common ones, by Kind.name: the number
+# and order of entities, then each entity's own fields.
+_ORDER: dict[str, Callable[..., None]] = {
+    INVOICES.name: _expect_invoice_order,
+    BILLS.name: _expect_bill_order,
+}
+_FIELDS: dict[str, Callable[..., None]] = {INVOICES.name: _expect_invoice, BILLS.name: _expect_bill}

@@ -15,10 +15,9 @@ from typing import Any
 import httpx
 
 from dayzero_twin.contract_tests.settings import Settings
-from dayzero_twin.contract_tests.support.rules import require
+from dayzero_twin.contract_tests.support.rules import fail, require
 
 API = "/api/v1"
-KINDS = ("invoices", "bills")
 MAX_BODY_SHOWN = 1500
 
 _KEEP = object()  # "use the configured value" for a header
@@ -89,14 +88,14 @@ class Api:
             f"upload of {len(data)} bytes answered {response.status_code}",
             response,
         )
-        body = _json(response)
+        body = body_of(response)
         key = body.get("s3_key") if isinstance(body, dict) else None
-        require(
-            isinstance(key, str) and key,
-            "CONTRACT §2 direct upload returns an s3_key",
-            f"no s3_key in {response.text[:200]!r}",
-            response,
-        )
+        if not (isinstance(key, str) and key):
+            fail(
+                "CONTRACT §2 direct upload returns an s3_key",
+                f"no s3_key in {response.text[:200]!r}",
+                response,
+            )
         return key
 
     def presign(self, body: Any, *, headers: Mapping[str, str] | None = None) -> httpx.Response:
@@ -142,16 +141,12 @@ class Api:
         )
 
 
-def _json(response: httpx.Response) -> Any:
+def body_of(response: httpx.Response) -> Any:
+    """The response's JSON body, or ``None`` when it is not JSON."""
     try:
         return response.json()
     except ValueError:
         return None
-
-
-def body_of(response: httpx.Response) -> Any:
-    """The response's JSON body, or ``None`` when it is not JSON."""
-    return _json(response)
 
 
 def as_curl(request: httpx.Request, token: str | None = None) -> str:

@@ -15,6 +15,7 @@ import functools
 import itertools
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -23,38 +24,10 @@ from faker import Faker
 from hypothesis import strategies as st
 
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES
 
-INVOICE_COLUMNS = (
-    "invoice_ref",
-    "customer_email",
-    "customer_name",
-    "due_date",
-    "currency",
-    "description",
-    "item_description",
-    "quantity",
-    "unit_price",
-)
-BILL_COLUMNS = (
-    "vendor_name",
-    "vendor_email",
-    "amount",
-    "currency",
-    "bill_number",
-    "description",
-    "due_on",
-    "received_on",
-    "type",
-)
 # Both sets of required columns: one file any bulk operation can import (stateful tests).
-DUAL_COLUMNS = (
-    "customer_email",
-    "due_date",
-    "item_description",
-    "unit_price",
-    "vendor_name",
-    "amount",
-)
+DUAL_COLUMNS = (*INVOICES.required, *BILLS.required)
 
 CURRENCY_CELLS = ("USD", "CAD", "AUD", "EUR", "GBP", "usd", "Eur", "gbp", "cad", "")
 LOCALES = ("en_US", "de_DE", "fr_FR", "ja_JP", "pl_PL", "es_ES")
@@ -79,7 +52,7 @@ class RunMarks:
     """Makes this run's parties unique, so nothing pre-existing is ever matched by accident."""
 
     nonce: str = field(default_factory=lambda: "ct" + secrets.token_hex(4))
-    counter: itertools.count = field(default_factory=lambda: itertools.count(1))
+    counter: itertools.count[int] = field(default_factory=lambda: itertools.count(1))
 
     def tag(self) -> str:
         return f"{self.nonce}x{next(self.counter)}"
@@ -153,7 +126,7 @@ def invoice_files(draw: st.DrawFn, marks: RunMarks, max_rows: int) -> CsvFile:
     groups: list[dict[str, str]] = []
     rows: list[dict[str, str]] = []
     for _ in range(draw(st.integers(1, max_rows))):
-        join = groups and draw(st.booleans())
+        join = bool(groups) and draw(st.booleans())
         if join:
             invoice = draw(st.sampled_from(groups))
         else:
@@ -177,7 +150,7 @@ def invoice_files(draw: st.DrawFn, marks: RunMarks, max_rows: int) -> CsvFile:
                 "unit_price": money_cell(price, draw(money_styles)),
             }
         )
-    return _layout(draw, CsvFile(columns=INVOICE_COLUMNS, rows=tuple(rows)))
+    return _layout(draw, CsvFile(columns=INVOICES.columns, rows=tuple(rows)))
 
 
 @st.composite
@@ -208,7 +181,7 @@ def bill_files(draw: st.DrawFn, marks: RunMarks, max_rows: int) -> CsvFile:
                 "type": draw(st.sampled_from(["", "one_time", "recurring"])),
             }
         )
-    return _layout(draw, CsvFile(columns=BILL_COLUMNS, rows=tuple(rows)))
+    return _layout(draw, CsvFile(columns=BILLS.columns, rows=tuple(rows)))
 
 
 def _layout(draw: st.DrawFn, file: CsvFile) -> CsvFile:
@@ -311,7 +284,7 @@ def hard_invoice_file(marks: RunMarks) -> CsvFile:
             "unit_price": "0.03",
         },
     ]
-    columns = (*INVOICE_COLUMNS, "notes")
+    columns = (*INVOICES.columns, "notes")
     header = tuple(name.upper() if i % 2 else f" {name.title()} " for i, name in enumerate(columns))
     return CsvFile(
         columns=columns,
@@ -327,7 +300,7 @@ def hard_bill_file(marks: RunMarks) -> CsvFile:
     """Every bill-side hard case: BOM, CRLF, quoting, non-ASCII, every currency, vendor
     matched case-insensitively within the file, blank optional cells, both types."""
     acme = marks.vendor_name("Acme Paper, Inc.")
-    base = {column: "" for column in BILL_COLUMNS}
+    base = {column: "" for column in BILLS.columns}
     rows = [
         {
             **base,
@@ -368,9 +341,9 @@ def hard_bill_file(marks: RunMarks) -> CsvFile:
         },
     ]
     return CsvFile(
-        columns=BILL_COLUMNS,
+        columns=BILLS.columns,
         rows=tuple(rows),
-        header=tuple(name.upper() for name in BILL_COLUMNS),
+        header=tuple(name.upper() for name in BILLS.columns),
         bom=True,
         crlf=True,
         blank_lines_before=frozenset({2}),
@@ -390,7 +363,7 @@ def simple_invoice_file(marks: RunMarks, count: int, tag: str = "") -> CsvFile:
         }
         for index in range(count)
     )
-    return CsvFile(columns=INVOICE_COLUMNS, rows=rows)
+    return CsvFile(columns=INVOICES.columns, rows=rows)
 
 
 def simple_bill_file(marks: RunMarks, count: int, tag: str = "") -> CsvFile:
@@ -404,13 +377,27 @@ def simple_bill_file(marks: RunMarks, count: int, tag: str = "") -> CsvFile:
         }
         for index in range(count)
     )
-    return CsvFile(columns=BILL_COLUMNS, rows=rows)
+    return CsvFile(columns=BILLS.columns, rows=rows)
+
+
+SIMPLE_FILES: dict[str, Callable[[RunMarks, int, str], CsvFile]] = {
+    INVOICES.name: simple_invoice_file,
+    BILLS.name: simple_bill_file,
+}
+HARD_FILES: dict[str, Callable[[RunMarks], CsvFile]] = {
+    INVOICES.name: hard_invoice_file,
+    BILLS.name: hard_bill_file,
+}
 
 
 def simple_file(kind: str, marks: RunMarks, count: int, tag: str = "") -> CsvFile:
-    if kind == "invoices":
-        return simple_invoice_file(marks, count, tag)
-    return simple_bill_file(marks, count, tag)
+    """``count`` simple entities of ``kind``, each with a party of its own."""
+    return SIMPLE_FILES[kind](marks, count, tag)
+
+
+def hard_file(kind: str, marks: RunMarks) -> CsvFile:
+    """Every hard case of ``kind``'s files at once."""
+    return HARD_FILES[kind](marks)
 
 
 def dual_file(marks: RunMarks, count: int = 2) -> CsvFile:

@@ -15,16 +15,15 @@ from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,
-    expect_bills,
-    expect_invoices,
+    expect_bulk,
     expect_list_page,
     expect_status,
 )
 from dayzero_twin.contract_tests.support.client import Api, body_of
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
-from dayzero_twin.contract_tests.support.oracle import Party, expected_bills, expected_invoices
+from dayzero_twin.contract_tests.support.kinds import kind_named
+from dayzero_twin.contract_tests.support.oracle import Party, expected
 
-FLAG = {"invoices": "finalize", "bills": "approve"}
 MAX_SCAN_PAGES = 5
 SCAN_LIMIT = 1000
 
@@ -39,7 +38,7 @@ class Imported:
 def bulk_body(kind: str, key: str, flag: bool | None) -> dict[str, Any]:
     body: dict[str, Any] = {"s3_key": key}
     if flag is not None:
-        body[FLAG[kind]] = flag
+        body[kind_named(kind).flag] = flag
     return body
 
 
@@ -69,13 +68,16 @@ def expect_imported(
 ) -> list[dict[str, Any]]:
     """The 201 of importing ``file`` as ``kind``, checked whole against the oracle."""
     __tracebackhide__ = True
-    business_id, window = api.settings.business_id, imported.window
-    if kind == "invoices":
-        return expect_invoices(imported.response, expected_invoices(file, existing),
-                               finalize=bool(flag), business_id=business_id,
-                               registry=registry, window=window)
-    return expect_bills(imported.response, expected_bills(file, existing), approve=bool(flag),
-                        business_id=business_id, registry=registry, window=window)
+    description = kind_named(kind)
+    return expect_bulk(
+        description,
+        imported.response,
+        expected(description, file, existing),
+        flag=bool(flag),
+        business_id=api.settings.business_id,
+        registry=registry,
+        window=imported.window,
+    )
 
 
 def scan(

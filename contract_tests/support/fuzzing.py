@@ -38,6 +38,8 @@ from schemathesis.openapi.checks import UndefinedStatusCode
 from schemathesis.specs.openapi import checks as builtin
 
 from dayzero_twin.contract_tests.settings import Settings
+from dayzero_twin.contract_tests.support import documented
+from dayzero_twin.contract_tests.support.kinds import kind_of_operation
 from dayzero_twin.contract_tests.support.lax import request_is_acceptable
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -189,8 +191,8 @@ def _unparseable_body(case: Any) -> bool:
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
-    builtin.content_type_conformance,
-    builtin.response_schema_conformance,
+    documented.content_type_conformance,
+    documented.response_schema_conformance,
     builtin.response_headers_conformance,
     builtin.positive_data_acceptance,
     negative_data_rejection,
@@ -255,11 +257,12 @@ class HandlerFeeder:
         operation_id = case.operation.definition.raw.get("operationId")
         if not next(self.turns[operation_id]):
             return
+        kind = kind_of_operation(operation_id)
+        if kind is None:
+            return
         if operation_id in BULK_OPERATIONS and isinstance(case.body, dict):
-            case.body["s3_key"] = self.upload("invoices" if "invoices" in operation_id else "bills")
+            case.body["s3_key"] = self.upload(kind.name)
         elif operation_id in GET_OPERATIONS:
-            kind = "invoices" if "invoice" in operation_id else "bills"
-            name = "invoice_id" if kind == "invoices" else "bill_id"
-            ids = self.known_ids.get(kind) or []
+            ids = self.known_ids.get(kind.name) or []
             if ids and not isinstance(case.path_parameters, NotSet):
-                case.path_parameters[name] = ids[next(self.picks) % len(ids)]
+                case.path_parameters[kind.id_parameter] = ids[next(self.picks) % len(ids)]

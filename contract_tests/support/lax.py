@@ -21,7 +21,6 @@ from schemathesis.core import NotSet
 
 TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})
 FALSE_WORDS = frozenset({"0", "off", "f", "false", "n", "no"})
-MISSING = object()
 
 
 def _int_from_text(text: str) -> int | None:
@@ -138,15 +137,16 @@ def _object(schema: Mapping[str, Any], value: Any) -> bool:
 
 def _wire_values(
     container: Any, name: str, *, case_insensitive: bool = False
-) -> list[Any] | object:
+) -> list[str] | None:
+    """The texts sent for parameter ``name``; ``None`` when it is not sent at all."""
     if not container:
-        return MISSING
+        return None
     items = dict(container)
     if case_insensitive:
         items = {key.lower(): item for key, item in items.items()}
         name = name.lower()
     if name not in items or items[name] is None:
-        return MISSING
+        return None
     value = items[name]
     values = value if isinstance(value, list) else [value]
     return [_as_text(item) for item in values if item is not None]
@@ -168,7 +168,7 @@ def request_is_acceptable(operation: Mapping[str, Any], case: Any) -> bool:
         values = _wire_values(
             containers[location], parameter["name"], case_insensitive=location == "header"
         )
-        if values is MISSING or not values:
+        if not values:
             if parameter.get("required"):
                 return False
             continue

@@ -8,13 +8,16 @@ customer or vendor is resolved). Tests compare the 201 body against it field by 
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, Kind
 
 DEFAULT_CURRENCY = "USD"
+# A party as the file itself names it: (name, email).
+Named = tuple[str, str | None]
 CURRENCIES = ("USD", "CAD", "AUD", "EUR", "GBP")
 
 
@@ -72,7 +75,11 @@ class ExpectedInvoice:
     due_date: str
     description: str | None
     lines: list[ExpectedLine] = field(default_factory=list)
-    existing_customer_id: str | None = None
+    existing_party_id: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"data rows {[line.row for line in self.lines]}"
 
     @property
     def total(self) -> int:
@@ -88,7 +95,7 @@ def expected_invoices(
     before this file; they keep their own name and email (CONTRACT §3.1).
     """
     existing = existing or {}
-    created: dict[str, tuple[str, str]] = {}  # email (lower) -> (name, email) named by this file
+    created: dict[str, Named] = {}  # email (lower) -> (name, email) named by this file
     invoices: list[ExpectedInvoice] = []
     by_ref: dict[str, ExpectedInvoice] = {}
     for index, row in enumerate(file.rows):
@@ -114,30 +121,57 @@ def expected_invoices(
 
 
 def _new_invoice(
-    row: Mapping[str, str], existing: Mapping[str, Party], created: dict[str, tuple[str, str]]
+    row: Mapping[str, str], existing: Mapping[str, Party], created: dict[str, Named]
 ) -> ExpectedInvoice:
-    customer_id = _cell(row, "customer_id").lower()
-    email = _cell(row, "customer_email")
-    if customer_id:
-        party = existing[customer_id]
-        name, resolved_email, key, known_id = party.name, party.email, party.id, party.id
-    elif email.lower() in existing:
-        party = existing[email.lower()]
-        name, resolved_email, key, known_id = party.name, party.email, party.id, party.id
-    else:
-        if email.lower() not in created:
-            created[email.lower()] = (_cell(row, "customer_name") or email.split("@")[0], email)
-        name, resolved_email = created[email.lower()]
-        key, known_id = "email:" + email.lower(), None
+    party = _resolve_party(INVOICES, row, existing, created, _new_customer)
     return ExpectedInvoice(
-        party_key=key,
-        customer_name=name,
-        customer_email=resolved_email,
+        party_key=party.key,
+        customer_name=party.name,
+        customer_email=party.email,
         currency=_currency(_cell(row, "currency")),
         due_date=_cell(row, "due_date"),
         description=_optional(_cell(row, "description")),
-        existing_customer_id=known_id,
+        existing_party_id=party.known_id,
     )
+
+
+def _new_customer(row: Mapping[str, str]) -> Named:
+    """CONTRACT §3.1: a new customer's name defaults to its email's local part."""
+    email = _cell(row, "customer_email")
+    return _cell(row, "customer_name") or email.split("@")[0], email
+
+
+def _new_vendor(row: Mapping[str, str]) -> Named:
+    return _cell(row, "vendor_name"), _optional(_cell(row, "vendor_email"))
+
+
+@dataclass(frozen=True)
+class ResolvedParty:
+    key: str  # rows with the same key must resolve to the same party id
+    name: str | None
+    email: str | None
+    known_id: str | None  # the existing party's id; None for one the file creates
+
+
+def _resolve_party(
+    kind: Kind,
+    row: Mapping[str, str],
+    existing: Mapping[str, Party],
+    created: dict[str, Named],
+    new: Callable[[Mapping[str, str]], Named],
+) -> ResolvedParty:
+    """CONTRACT §3: a ``<party>_id`` cell names an existing party; else the party is found
+    by its key cell, case-insensitively; else the file creates it, named by the first row
+    that mentions it."""
+    party_id = _cell(row, kind.party_id).lower()
+    found = _cell(row, kind.party_key).lower()
+    known = existing[party_id] if party_id else existing.get(found)
+    if known is not None:
+        return ResolvedParty(known.id, known.name, known.email, known.id)
+    if found not in created:
+        created[found] = new(row)
+    name, email = created[found]
+    return ResolvedParty(f"{kind.party_key}:{found}", name, email, None)
 
 
 @dataclass
@@ -155,7 +189,11 @@ class ExpectedBill:
     due_on: str | None
     received_on: str | None
     type: str
-    existing_vendor_id: str | None = None
+    existing_party_id: str | None = None
+
+    @property
+    def source(self) -> str:
+        return f"data row {self.row}"
 
 
 def expected_bills(
@@ -167,29 +205,16 @@ def expected_bills(
     before this file; they keep their own name and email.
     """
     existing = existing or {}
-    created: dict[str, tuple[str, str | None]] = {}
+    created: dict[str, Named] = {}
     bills = []
     for index, row in enumerate(file.rows):
-        vendor_id = _cell(row, "vendor_id").lower()
-        name = _cell(row, "vendor_name")
-        known_id = None
-        if vendor_id:
-            party = existing[vendor_id]
-            resolved, email, key, known_id = party.name, party.email, party.id, party.id
-        elif name.lower() in existing:
-            party = existing[name.lower()]
-            resolved, email, key, known_id = party.name, party.email, party.id, party.id
-        else:
-            if name.lower() not in created:
-                created[name.lower()] = (name, _optional(_cell(row, "vendor_email")))
-            resolved, email = created[name.lower()]
-            key = "name:" + name.lower()
+        party = _resolve_party(BILLS, row, existing, created, _new_vendor)
         bills.append(
             ExpectedBill(
                 row=file.data_row_number(index),
-                party_key=key,
-                vendor_name=resolved,
-                vendor_email=email,
+                party_key=party.key,
+                vendor_name=party.name,
+                vendor_email=party.email,
                 amount=cents(_cell(row, "amount")),
                 currency=_currency(_cell(row, "currency")),
                 bill_number=_optional(_cell(row, "bill_number")),
@@ -197,7 +222,23 @@ def expected_bills(
                 due_on=_optional(_cell(row, "due_on")),
                 received_on=_optional(_cell(row, "received_on")),
                 type=_cell(row, "type") or "one_time",
-                existing_vendor_id=known_id,
+                existing_party_id=party.known_id,
             )
         )
     return bills
+
+
+ExpectedEntity = ExpectedInvoice | ExpectedBill
+
+
+EXPECTED: dict[str, Callable[[CsvFile, Mapping[str, Party] | None], Sequence[ExpectedEntity]]] = {
+    INVOICES.name: expected_invoices,
+    BILLS.name: expected_bills,
+}
+
+
+def expected(
+    kind: Kind, file: CsvFile, existing: Mapping[str, Party] | None = None
+) -> Sequence[ExpectedEntity]:
+    """What importing ``file`` as ``kind`` must create, in the 201 body's order."""
+    return EXPECTED[kind.name](file, existing)

@@ -10,7 +10,7 @@ excerpt.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NoReturn
 
 import httpx
 import pytest
@@ -30,7 +30,14 @@ def require(condition: Any, rule: str, detail: str, response: httpx.Response | N
     """Fail with a :class:`ContractViolation` unless ``condition`` holds."""
     __tracebackhide__ = True
     if not condition:
-        raise ContractViolation(rule, detail, response)
+        fail(rule, detail, response)
+
+
+def fail(rule: str, detail: str, response: httpx.Response | None = None) -> NoReturn:
+    """Fail with a :class:`ContractViolation`; as ``if not ...: fail(...)`` it also tells
+    the type checker what a JSON value is once the rule holds."""
+    __tracebackhide__ = True
+    raise ContractViolation(rule, detail, response)
 
 
 def rule(*labels: str) -> pytest.MarkDecorator:

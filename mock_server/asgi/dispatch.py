@@ -16,19 +16,16 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dayzero_twin.mock_server.asgi.paths import compile_template
+
 # Paths the FastAPI app serves itself; an operation template must never capture them.
 RESERVED_PREFIXES = ("/__mock", "/docs", "/redoc", "/openapi.json")
 RESPONSE_STARTED_KEY = "dayzero.response_started"
 INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
-INTERNAL_ERROR_HEADERS = [
+INTERNAL_ERROR_HEADERS = (
     (b"content-length", str(len(INTERNAL_ERROR)).encode()),
     (b"content-type", b"application/json"),
-]
-
-
-def safe_name(name: str) -> str:
-    """A path parameter's name as a Starlette route template may spell it."""
-    return re.sub(r"\W", "_", name)
+)
 
 
 @dataclass(frozen=True)
@@ -53,14 +50,12 @@ class Dispatcher:
         self.literal: dict[tuple[str, str], ASGIApp] = {}
         self.templated: dict[str, list[tuple[re.Pattern[str], tuple[str, ...], ASGIApp]]] = {}
         for target in targets:
-            if "{" not in target.path:
+            template = compile_template(target.path)
+            if template.is_literal:
                 self.literal.setdefault((target.method, target.path), target.endpoint)
                 continue
-            parts = re.split(r"(\{[^}]+\})", target.path)
-            pattern = "".join("([^/]+)" if p.startswith("{") else re.escape(p) for p in parts)
-            names = tuple(safe_name(p[1:-1]) for p in parts if p.startswith("{"))
             routes = self.templated.setdefault(target.method, [])
-            routes.append((re.compile(pattern), names, target.endpoint))
+            routes.append((template.regex, template.names, target.endpoint))
 
     def match(self, method: str, path: str) -> tuple[ASGIApp, dict[str, str]] | None:
         """The endpoint and path parameters (by their safe names) of a request, if any."""

@@ -30,64 +30,71 @@ from typing import Any
 IDLE_SECONDS = 1.0
 GROWTH = 1.25
 
-_lock = threading.Lock()
-_serving = 0
-
 
 def _freeze_survivors(phase: str, info: dict[str, Any]) -> None:
     if phase == "stop":
         gc.freeze()
 
 
-def _install() -> None:
-    global _serving
-    with _lock:
-        _serving += 1
-        if _serving == 1:
-            gc.freeze()
-            gc.callbacks.append(_freeze_survivors)
+class FreezePolicy:
+    """The policy's state: how many apps serve under it, and when to collect in full.
 
+    The collector is one per process, so is the policy: :data:`PROCESS` is the only
+    instance the mock uses; tests make their own with other timings.
+    """
 
-def _uninstall() -> None:
-    global _serving
-    with _lock:
-        _serving -= 1
-        if _serving == 0:
-            gc.callbacks.remove(_freeze_survivors)
-            gc.unfreeze()  # back to the collector's normal care
+    def __init__(self, idle_seconds: float = IDLE_SECONDS, growth: float = GROWTH) -> None:
+        self.idle_seconds = idle_seconds
+        self.growth = growth
+        self._lock = threading.Lock()
+        self._serving = 0
 
-
-def collect_in_full() -> int:
-    """One full collection over every object, frozen ones included; then freeze again."""
-    with _lock:
-        gc.unfreeze()
-        try:
-            return gc.collect()
-        finally:
-            if _serving:
+    def _install(self) -> None:
+        with self._lock:
+            self._serving += 1
+            if self._serving == 1:
                 gc.freeze()
+                gc.callbacks.append(_freeze_survivors)
+
+    def _uninstall(self) -> None:
+        with self._lock:
+            self._serving -= 1
+            if self._serving == 0:
+                gc.callbacks.remove(_freeze_survivors)
+                gc.unfreeze()  # back to the collector's normal care
+
+    def collect_in_full(self) -> int:
+        """One full collection over every object, frozen ones included; then freeze again."""
+        with self._lock:
+            gc.unfreeze()
+            try:
+                return gc.collect()
+            finally:
+                if self._serving:
+                    gc.freeze()
+
+    async def _collect_when_idle(self, activity: Callable[[], int]) -> None:
+        """Collect in full once ``activity()`` stops changing, if enough was frozen since."""
+        seen = activity()
+        frozen = gc.get_freeze_count()
+        while True:
+            await asyncio.sleep(self.idle_seconds)
+            now = activity()
+            if now == seen and gc.get_freeze_count() > frozen * self.growth:
+                self.collect_in_full()
+                frozen = gc.get_freeze_count()
+            seen = now
+
+    @asynccontextmanager
+    async def serving(self, activity: Callable[[], int]) -> AsyncIterator[None]:
+        """The policy for as long as the block runs; ``activity()`` counts requests seen."""
+        self._install()
+        idle = asyncio.create_task(self._collect_when_idle(activity))
+        try:
+            yield
+        finally:
+            idle.cancel()
+            self._uninstall()
 
 
-async def _collect_when_idle(activity: Callable[[], int]) -> None:
-    """Collect in full once ``activity()`` stops changing, if enough was frozen since."""
-    seen = activity()
-    frozen = gc.get_freeze_count()
-    while True:
-        await asyncio.sleep(IDLE_SECONDS)
-        now = activity()
-        if now == seen and gc.get_freeze_count() > frozen * GROWTH:
-            collect_in_full()
-            frozen = gc.get_freeze_count()
-        seen = now
-
-
-@asynccontextmanager
-async def serving(activity: Callable[[], int]) -> AsyncIterator[None]:
-    """The policy for as long as the block runs; ``activity()`` counts requests seen."""
-    _install()
-    idle = asyncio.create_task(_collect_when_idle(activity))
-    try:
-        yield
-    finally:
-        idle.cancel()
-        _uninstall()
+PROCESS = FreezePolicy()

@@ -19,8 +19,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import orjson
+from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dayzero_twin.mock_server.asgi import redact
 from dayzero_twin.mock_server.asgi.headers import RawHeaders
 
 logger = logging.getLogger("dayzero.mock")
@@ -31,6 +33,9 @@ UNJOURNALED_PREFIXES = (
     "/__mock/journal",
     "/__mock/health",
     "/__mock/assets",
+    "/__mock/inspector",
+    "/__mock/businesses",
+    "/__mock/metrics",
     "/docs",
     "/redoc",
     "/openapi.json",
@@ -39,6 +44,10 @@ UNJOURNALED_PREFIXES = (
 NOTE_KEY = "dayzero.note"
 OPERATION_KEY = "dayzero.operation"
 INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
+# A request whose client went away before its answer: nginx's 499, with this note.
+CLIENT_GONE_STATUS = 499
+CLIENT_GONE_NOTE = "client_disconnected"
+BODY_TIMEOUT_NOTE = "body_timeout"  # set by the server protocol when it gave up waiting
 REQUEST_ID_HEADER = b"x-request-id"
 
 
@@ -117,7 +126,7 @@ class Entry:
             "at": self.at.astimezone(UTC).isoformat().replace("+00:00", "Z"),
             "method": self.method,
             "path": self.path,
-            "query": self.query.decode("latin-1"),
+            "query": redact.query(self.query.decode("latin-1")),
             "business_id": self.business_id,
             "operation_id": self.operation_id,
             "status": self.status,
@@ -134,8 +143,8 @@ def _headers(raw: RawHeaders) -> dict[str, str]:
 
 def _body_view(raw_headers: RawHeaders, capture: Capture) -> dict[str, Any]:
     headers = _headers(raw_headers)
-    view: dict[str, Any] = {"headers": headers, "truncated": capture.truncated}
-    body = capture.data()
+    view: dict[str, Any] = {"headers": redact.headers(headers), "truncated": capture.truncated}
+    body = redact.body(capture.data())
     if not body:
         view["body"] = None
         return view
@@ -189,12 +198,19 @@ class Recorder:
     """Pure ASGI: request id header, log line, journal entry, last-resort 500."""
 
     def __init__(
-        self, app: ASGIApp, journal: Journal, log_requests: bool, clock: Callable[[], datetime]
+        self,
+        app: ASGIApp,
+        journal: Journal,
+        log_requests: bool,
+        clock: Callable[[], datetime],
+        observe: Callable[[str | None, int, float], None] | None = None,
     ) -> None:
         self.app = app
         self.journal = journal
         self.log_requests = log_requests
         self.clock = clock
+        # Operation id, status and seconds of every answered request (the metrics).
+        self.observe = observe
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -211,17 +227,22 @@ class Recorder:
             scope.get("query_string", b""),
         )
         request_id = str(entry.id).encode()
-        response_started = False
+        response_started = response_complete = client_gone = False
         request_body, response_body = entry.request_body, entry.response_body
 
         async def receive_recorded() -> Message:
+            nonlocal client_gone
             message = await receive()
-            if message["type"] == "http.request":
-                request_body.add(message.get("body", b""))
+            kind = message["type"]
+            if kind == "http.request":
+                if record:
+                    request_body.add(message.get("body", b""))
+            elif kind == "http.disconnect" and not response_complete:
+                client_gone = True
             return message
 
         async def send_recorded(message: Message) -> None:
-            nonlocal response_started
+            nonlocal response_started, response_complete
             kind = message["type"]
             if kind == "http.response.start":
                 response_started = True
@@ -229,12 +250,17 @@ class Recorder:
                 # A copy: the sender may reuse its header list for another response.
                 headers = [*message.get("headers", ()), (REQUEST_ID_HEADER, request_id)]
                 message["headers"] = entry.response_headers = headers
-            elif record and kind == "http.response.body":
-                response_body.add(message.get("body", b""))
+            elif kind == "http.response.body":
+                if record:
+                    response_body.add(message.get("body", b""))
+                if not message.get("more_body", False):
+                    response_complete = True
             await send(message)
 
         try:
-            await self.app(scope, receive_recorded if record else receive, send_recorded)
+            await self.app(scope, receive_recorded, send_recorded)
+        except ClientDisconnect:
+            client_gone = True  # nothing to answer, nobody to answer to: no traceback
         except Exception:
             logger.exception("unhandled error in %s %s", entry.method, path)
             entry.status = 500
@@ -243,7 +269,13 @@ class Recorder:
         finally:
             entry.duration_ms = (time.perf_counter() - started) * 1000
             entry.note = scope.get(NOTE_KEY)
+            if client_gone:  # whatever was sent after that reached nobody
+                entry.response_headers, entry.response_body = [], Capture()
+                entry.note = entry.note or CLIENT_GONE_NOTE
+                entry.status = 408 if entry.note == BODY_TIMEOUT_NOTE else CLIENT_GONE_STATUS
             entry.operation_id = scope.get(OPERATION_KEY)
+            if self.observe is not None:
+                self.observe(entry.operation_id, entry.status, entry.duration_ms / 1000)
             if self.log_requests:
                 status = entry.status or "---"
                 note = f" ({entry.note})" if entry.note else ""

@@ -164,9 +164,10 @@ def records(text: str) -> Iterator[list[str]]:
 # of thousands of columns or of huge names is read every time rather than kept.
 MAX_REMEMBERED_COLUMNS = 64
 MAX_REMEMBERED_HEADER_CHARS = 4096
+MAX_REMEMBERED_HEADERS = 64
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=MAX_REMEMBERED_HEADERS)
 def _read_header(header: tuple[str, ...], columns: tuple[str, ...],
                  required: tuple[tuple[str, ...], ...]
                  ) -> tuple[frozenset[str], tuple[str, ...], Callable[[list[str]], Any], int]:
@@ -234,10 +235,21 @@ def read_table(data: bytes, columns: tuple[str, ...], required: tuple[tuple[str,
 
 
 # Files repeat a handful of dates thousands of times, and one file's dates are the next
-# file's: each text is validated once per process. Only valid texts are kept, and the
-# set is emptied when full, since cells are client-chosen.
-MAX_VALID_DATES = 20_000
-_VALID_DATES: set[str] = set()
+# file's: each text is validated once per process, in a bounded cache, since cells are
+# client-chosen. Only texts of a date's length get there, so no huge cell is kept.
+MAX_REMEMBERED_DATES = 20_000
+DATE_LENGTH = len("YYYY-MM-DD")
+
+
+@functools.lru_cache(maxsize=MAX_REMEMBERED_DATES)
+def _is_date(raw: str) -> bool:
+    if not _DATE.fullmatch(raw):
+        return False
+    try:
+        date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
+    except ValueError:
+        return False
+    return True
 
 
 class _Cells:
@@ -255,20 +267,16 @@ class _Cells:
         return raw
 
     def date(self, row: int, column: str, raw: str) -> str | None:
-        if raw in _VALID_DATES:
+        if len(raw) == DATE_LENGTH and _is_date(raw):
             return raw
-        if _DATE.fullmatch(raw):
-            try:
-                date(int(raw[:4]), int(raw[5:7]), int(raw[8:]))
-            except ValueError:
-                pass
-            else:
-                if len(_VALID_DATES) >= MAX_VALID_DATES:
-                    _VALID_DATES.clear()
-                _VALID_DATES.add(raw)
-                return raw
         self.fail(row, column, f"{column} must be a date YYYY-MM-DD, got {show(raw)}")
         return None
+
+    def required_date(self, row: int, column: str, raw: str) -> str | None:
+        if not raw:
+            self.fail(row, column, f"{column} is required")
+            return None
+        return self.date(row, column, raw)
 
     def optional_date(self, row: int, column: str, raw: str) -> str | None:
         return self.date(row, column, raw) if raw else ""
@@ -283,6 +291,12 @@ class _Cells:
             self.fail(row, column, f"{column} must be greater than 0, got {show(raw)}")
             return None
         return cents
+
+    def required_money(self, row: int, column: str, raw: str, positive: bool) -> int | None:
+        if not raw:
+            self.fail(row, column, f"{column} is required")
+            return None
+        return self.money(row, column, raw, positive)
 
     def quantity(self, row: int, raw: str) -> int | None:
         if not raw:
@@ -318,6 +332,14 @@ class _Cells:
                   f"{column} must be a UUID like 123e4567-e89b-42d3-a456-426614174000, "
                   f"got {show(raw)}")
         return None
+
+    def party(self, row: int, id_column: str, raw_id: str, key_column: str,
+              key: str) -> str | None:
+        """The party's id (``""`` when blank); a party needs its id or its key column."""
+        parsed = self.uuid(row, id_column, raw_id)
+        if not key and not raw_id:
+            self.fail(row, key_column, f"{key_column} is required when {id_column} is blank")
+        return parsed
 
     def bill_type(self, row: int, raw: str) -> str | None:
         if not raw:
@@ -362,23 +384,18 @@ def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[R
     rows: list[InvoiceRow] = []
     for number, (email, name, customer_id, due, currency, description, item, quantity,
                  price, ref) in table.rows:
-        parsed_id = cells.uuid(number, "customer_id", customer_id)
-        if not email and not customer_id:
-            cells.fail(number, "customer_email",
-                       "customer_email is required when customer_id is blank")
+        parsed_id = cells.party(number, "customer_id", customer_id, "customer_email", email)
         rows.append(InvoiceRow(
             row=number,
             customer_email=email,
             customer_name=name,
             customer_id=parsed_id,
-            due_date=cells.date(number, "due_date", due) if due else _blank(cells, number,
-                                                                            "due_date"),
+            due_date=cells.required_date(number, "due_date", due),
             currency=cells.currency(number, currency),
             description=description,
             item_description=cells.required(number, "item_description", item),
             quantity=cells.quantity(number, quantity),
-            unit_price=cells.money(number, "unit_price", price, positive=False) if price
-            else _blank(cells, number, "unit_price"),
+            unit_price=cells.required_money(number, "unit_price", price, positive=False),
             invoice_ref=ref,
         ))
     return rows, cells.errors
@@ -392,16 +409,13 @@ def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowErro
     rows: list[BillRow] = []
     for number, (name, email, vendor_id, amount, currency, bill_number, description, due,
                  received, kind) in table.rows:
-        parsed_id = cells.uuid(number, "vendor_id", vendor_id)
-        if not name and not vendor_id:
-            cells.fail(number, "vendor_name", "vendor_name is required when vendor_id is blank")
+        parsed_id = cells.party(number, "vendor_id", vendor_id, "vendor_name", name)
         rows.append(BillRow(
             row=number,
             vendor_name=name,
             vendor_email=email,
             vendor_id=parsed_id,
-            amount=cells.money(number, "amount", amount, positive=True) if amount
-            else _blank(cells, number, "amount"),
+            amount=cells.required_money(number, "amount", amount, positive=True),
             currency=cells.currency(number, currency),
             bill_number=bill_number,
             description=description,
@@ -410,11 +424,6 @@ def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowErro
             type=cells.bill_type(number, kind),
         ))
     return rows, cells.errors
-
-
-def _blank(cells: _Cells, row: int, column: str) -> None:
-    cells.fail(row, column, f"{column} is required")
-    return None
 
 
 def template(columns: Sequence[str]) -> str:

@@ -46,23 +46,27 @@ def render_invoice(invoice: dict[str, Any], business_name: str) -> bytes:
     pdf.set_auto_page_break(auto=True, margin=15)
     pdf.add_page()
     currency = invoice.get("currency")
-    newline = {"new_x": XPos.LMARGIN, "new_y": YPos.NEXT}
+
+    def end_line(width: float, height: float, text: str, align: str = "L") -> None:
+        """A cell that ends its line: the next one starts at the left margin, below."""
+        pdf.cell(width, height, text, align=align, new_x=XPos.LMARGIN, new_y=YPos.NEXT)
 
     pdf.set_font("Helvetica", "B", 18)
-    pdf.cell(0, 10, _latin1(business_name), **newline)
+    end_line(0, 10, _latin1(business_name))
     pdf.set_font("Helvetica", "", 11)
     number = invoice.get("number") or "Draft"
-    pdf.cell(0, 7, _latin1(f"Invoice {number}   ({invoice.get('status')})"), **newline)
-    pdf.cell(0, 7, _latin1(f"Due {invoice.get('due_date') or '-'}"), **newline)
+    end_line(0, 7, _latin1(f"Invoice {number}   ({invoice.get('status')})"))
+    end_line(0, 7, _latin1(f"Due {invoice.get('due_date') or '-'}"))
     pdf.ln(4)
     pdf.set_font("Helvetica", "B", 11)
-    pdf.cell(0, 7, "Bill to", **newline)
+    end_line(0, 7, "Bill to")
     pdf.set_font("Helvetica", "", 11)
-    pdf.cell(0, 6, _latin1(invoice.get("customer_name")), **newline)
-    pdf.cell(0, 6, _latin1(invoice.get("customer_email")), **newline)
+    end_line(0, 6, _latin1(invoice.get("customer_name")))
+    end_line(0, 6, _latin1(invoice.get("customer_email")))
     if invoice.get("description"):
         pdf.ln(2)
-        pdf.multi_cell(0, 6, _latin1(invoice["description"]), **newline)
+        pdf.multi_cell(0, 6, _latin1(invoice["description"]), new_x=XPos.LMARGIN,
+                       new_y=YPos.NEXT)
     pdf.ln(4)
 
     widths = (95, 20, 35, 35)
@@ -80,15 +84,14 @@ def render_invoice(invoice: dict[str, Any], business_name: str) -> bytes:
         pdf.cell(widths[0], 7, text)
         pdf.cell(widths[1], 7, _quantity(line.get("quantity")), align="R")
         pdf.cell(widths[2], 7, _money(line.get("unit_price") or 0, currency), align="R")
-        pdf.cell(widths[3], 7, _money(line.get("amount") or 0, currency), align="R", **newline)
+        end_line(widths[3], 7, _money(line.get("amount") or 0, currency), align="R")
     if len(lines) > MAX_LINES:
-        pdf.cell(0, 7, f"... and {len(lines) - MAX_LINES:,} more lines", **newline)
+        end_line(0, 7, f"... and {len(lines) - MAX_LINES:,} more lines")
     pdf.ln(2)
     pdf.set_font("Helvetica", "B", 11)
     pdf.cell(sum(widths[:3]), 8, "Total", align="R")
-    pdf.cell(widths[3], 8, _money(invoice.get("total") or 0, currency), align="R", **newline)
+    end_line(widths[3], 8, _money(invoice.get("total") or 0, currency), align="R")
     pdf.set_font("Helvetica", "", 11)
     pdf.cell(sum(widths[:3]), 8, "Balance due", align="R")
-    pdf.cell(widths[3], 8, _money(invoice.get("balance_due") or 0, currency), align="R",
-             **newline)
+    end_line(widths[3], 8, _money(invoice.get("balance_due") or 0, currency), align="R")
     return bytes(pdf.output())

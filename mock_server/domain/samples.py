@@ -23,19 +23,20 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, timedelta
+from types import MappingProxyType
 from typing import Any
+
+from dayzero_twin.mock_server.domain import kinds
 
 PREFIX = "samples/"
 MAX_GENERATED_ROWS = 10_001
 UNKNOWN_PARTY_ID = "0badc0de-0000-4000-8000-00000000dead"
-_GENERATED = re.compile(r"samples/(invoices|bills)-([1-9][0-9]{0,4})\.csv", re.ASCII)
+_GENERATED = re.compile(rf"samples/({'|'.join(kinds.BY_NAME)})-([1-9][0-9]{{0,4}})\.csv", re.ASCII)
 _CACHE_SIZE = 8
 _BASE_DAY = date(2026, 11, 1)
 
-INVOICE_HEADER = ("customer_email", "customer_name", "due_date", "currency", "description",
-                  "item_description", "quantity", "unit_price", "invoice_ref")
-BILL_HEADER = ("vendor_name", "vendor_email", "amount", "currency", "bill_number", "description",
-               "due_on", "received_on", "type")
+INVOICE_HEADER = kinds.INVOICES.sample_columns
+BILL_HEADER = kinds.BILLS.sample_columns
 
 Rows = tuple[tuple[str, ...], ...]
 
@@ -209,6 +210,10 @@ def generate_bills(seed: int, count: int) -> bytes:
     return _csv(BILL_HEADER, rows)
 
 
+GENERATORS: MappingProxyType[str, Callable[[int, int], bytes]] = MappingProxyType(
+    {kinds.INVOICES.name: generate_invoices, kinds.BILLS.name: generate_bills})
+
+
 def _file(header: tuple[str, ...], rows: Rows, drop: str | None = None,
           encoding: str = "utf-8") -> Callable[[], bytes]:
     """A builder for a fixed file; ``drop`` leaves one column out of header and rows."""
@@ -264,23 +269,23 @@ class Samples:
                 "bills", 1, 400, "a vendor_id that is no vendor of the business",
                 _file(("vendor_id", "amount", "description"), unknown_vendor)),
         }
-        for kind, header, rows, not_utf8, required, generate in (
-            ("invoices", INVOICE_HEADER, INVOICES, NOT_UTF8_INVOICES, "unit_price",
-             generate_invoices),
-            ("bills", BILL_HEADER, BILLS, NOT_UTF8_BILLS, "amount", generate_bills),
+        for kind, rows, not_utf8, required in (
+            (kinds.INVOICES, INVOICES, NOT_UTF8_INVOICES, "unit_price"),
+            (kinds.BILLS, BILLS, NOT_UTF8_BILLS, "amount"),
         ):
-            fixtures[f"{kind}-empty.csv"] = Fixture(
-                kind, 0, 400, "an empty file: no header row", bytes)
-            fixtures[f"{kind}-header-only.csv"] = Fixture(
-                kind, 0, 400, "a header row and no data rows", _file(header, ()))
-            fixtures[f"{kind}-missing-column.csv"] = Fixture(
-                kind, len(rows), 400, f"the required column {required} is missing",
+            name, header, generate = kind.name, kind.sample_columns, GENERATORS[kind.name]
+            fixtures[f"{name}-empty.csv"] = Fixture(
+                name, 0, 400, "an empty file: no header row", bytes)
+            fixtures[f"{name}-header-only.csv"] = Fixture(
+                name, 0, 400, "a header row and no data rows", _file(header, ()))
+            fixtures[f"{name}-missing-column.csv"] = Fixture(
+                name, len(rows), 400, f"the required column {required} is missing",
                 _file(header, rows, drop=required))
-            fixtures[f"{kind}-not-utf8.csv"] = Fixture(
-                kind, len(not_utf8), 400, "encoded as Windows-1252, not UTF-8",
+            fixtures[f"{name}-not-utf8.csv"] = Fixture(
+                name, len(not_utf8), 400, "encoded as Windows-1252, not UTF-8",
                 _file(header, not_utf8, encoding="cp1252"))
-            fixtures[f"{kind}-too-many-rows.csv"] = Fixture(
-                kind, over, 400, f"{over:,} rows: one more than the limit",
+            fixtures[f"{name}-too-many-rows.csv"] = Fixture(
+                name, over, 400, f"{over:,} rows: one more than the limit",
                 functools.partial(generate, seed, over))
         return fixtures
 
@@ -291,7 +296,7 @@ class Samples:
         kind, count = match.group(1), int(match.group(2))
         if count > max(MAX_GENERATED_ROWS, self._max_rows + 1):
             return None
-        generate = generate_invoices if kind == "invoices" else generate_bills
+        generate = GENERATORS[kind]
         return Fixture(kind, count, 201 if count <= self._max_rows else 400,
                        f"{count:,} generated rows (any N from 1 to {self._max_rows:,} imports; "
                        f"{self._max_rows + 1:,} is one too many)",
@@ -318,7 +323,7 @@ class Samples:
     def catalogue(self) -> list[dict[str, Any]]:
         """Every fixed sample, and generated ones at a few sizes, as the docs list them."""
         entries = {f"{PREFIX}{name}": fixture for name, fixture in self._fixtures.items()}
-        for kind in ("invoices", "bills"):
+        for kind in kinds.BY_NAME:
             for count in sorted({1, 100, 1000, self._max_rows, self._max_rows + 1}):
                 key = f"{PREFIX}{kind}-{count}.csv"
                 fixture = self._generated(key)

@@ -1,6 +1,6 @@
 """Who may call the mock, and what each business has before any import.
 
-The world is data: ``mock_server/world/default.yaml`` by default, or the file given
+The world is data: ``mock_server/domain/worlds/default.yaml`` by default, or the file given
 with ``--world``. Both go through the same validation, so the default world is also a
 working example of the format::
 
@@ -23,7 +23,7 @@ A customer or vendor without an ``id`` gets ``uuid5(WORLD_NAMESPACE, ...)`` of t
 business id and its email (customers) or name (vendors): stable across seeds and
 restarts, so documentation can cite it. Unknown keys, missing fields, malformed UUIDs,
 duplicates and tokens naming undeclared businesses are refused with a ``ValueError``
-that names the file and the offending entry. ``mock_server/world/example.yaml`` is a
+that names the file and the offending entry. ``mock_server/domain/worlds/example.yaml`` is a
 second, smaller example.
 """
 
@@ -32,7 +32,8 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
+from importlib import resources
+from importlib.resources.abc import Traversable
 from typing import Any
 
 import yaml
@@ -40,7 +41,7 @@ import yaml
 # libyaml's loader when PyYAML was built with it: same safe subset, several times faster.
 _SAFE_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
-DEFAULT_WORLD_FILE = Path(__file__).resolve().parent / "world" / "default.yaml"
+DEFAULT_WORLD_FILE = resources.files("dayzero_twin.mock_server.domain") / "worlds" / "default.yaml"
 WORLD_NAMESPACE = uuid.UUID("5d0e7a4c-3b8f-5a52-9c61-7f0a2d6b1e93")
 
 _TOKEN = re.compile(r"[!-~]+", re.ASCII)  # printable ASCII, no spaces: fits a Bearer header
@@ -99,11 +100,11 @@ def vendor_id_for(business_id: str, name: str) -> str:
     return str(uuid.uuid5(WORLD_NAMESPACE, f"{business_id}/vendors/{name.casefold()}"))
 
 
-def load_world(path: Path | None = None) -> World:
+def load_world(path: Traversable | None = None) -> World:
     """The world in ``path`` (default: the bundled default world), validated."""
     path = path or DEFAULT_WORLD_FILE
     try:
-        text = Path(path).read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"world file {path}: cannot be read ({exc})") from exc
     try:

@@ -1,9 +1,12 @@
 """``/__mock/…``: the mock's own API, outside the contract and outside the slices.
 
-Health, reset, the world (tokens, businesses, seeded customers and vendors), the request
-journal, the sample catalogue, armed scenarios, and the two URLs the domain hands out in
-responses: the presigned PUT target and the invoice PDF. None of these need a token: the
-PUT URL carries its own signature and the PDF link is meant to open in a browser.
+Health, reset, the world (tokens, businesses, seeded customers and vendors), what each
+business holds now, the request journal, the sample catalogue, armed scenarios, the
+inspector page over all of these (:mod:`.inspector`), and the two URLs the domain hands
+out in responses: the presigned PUT target and the invoice PDF. Who may call what is decided in
+front of these routes (:mod:`mock_server.asgi.guard`): the PUT URL carries its own
+signature and the PDF link is meant to open in a browser, so neither needs the admin
+token; the journal hides credentials (:mod:`mock_server.asgi.redact`).
 """
 
 from __future__ import annotations
@@ -16,13 +19,16 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
+from dayzero_twin.mock_server.asgi import redact
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
-from dayzero_twin.mock_server.endpoints.operations import Runtime, in_thread
+from dayzero_twin.mock_server.endpoints.inspector import inspector_routes
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
 from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import ServiceError
 
 PREFIX = "/__mock"
+MAX_HELD_ITEMS = 100  # newest items listed per kind and business by GET businesses
 
 
 def json_response(
@@ -48,6 +54,9 @@ def _optional_uuid(text: str | None) -> UUID | None:
 def admin_routes(runtime: Runtime) -> list[BaseRoute]:
     """The routes of the admin API, bound to one runtime."""
     service = runtime.service
+    in_thread = runtime.offload.in_thread
+    # Secrets the journal must not show even where no header name gives them away.
+    secrets = [*service.world().get("tokens", {}), *filter(None, [runtime.config.admin_token])]
 
     async def health(request: Request) -> Response:
         return json_response(
@@ -80,7 +89,15 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
             business_id=request.query_params.get("business_id"),
             limit=min(int(raw_limit), runtime.config.journal_size),
         )
+        entries = redact.scrub(entries, secrets)
         return json_response({"items": entries, "count": len(entries)})
+
+    async def businesses(request: Request) -> Response:
+        raw_limit = request.query_params.get("limit", "10")
+        if not raw_limit.isdigit():
+            return json_response({"detail": "limit must be a non-negative integer"}, 400)
+        items = await in_thread(service.holdings, min(int(raw_limit), MAX_HELD_ITEMS))
+        return json_response({"items": items})
 
     async def samples(request: Request) -> Response:
         return json_response({"items": service.samples()})
@@ -145,6 +162,7 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         Route(f"{PREFIX}/reset", reset, methods=["POST"]),
         Route(f"{PREFIX}/world", world, methods=["GET"]),
         Route(f"{PREFIX}/journal", journal, methods=["GET"]),
+        Route(f"{PREFIX}/businesses", businesses, methods=["GET"]),
         Route(f"{PREFIX}/samples", samples, methods=["GET"]),
         Route(f"{PREFIX}/scenarios", list_scenarios, methods=["GET"]),
         Route(f"{PREFIX}/scenarios", arm_scenario, methods=["POST"]),
@@ -153,6 +171,7 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         Route(
             f"{PREFIX}/invoices/{{business_id}}/{{invoice_id}}.pdf", invoice_pdf, methods=["GET"]
         ),
+        *inspector_routes(),
     ]
 
 

@@ -27,7 +27,7 @@ from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from dayzero_twin.mock_server.endpoints.operations import request_base_url
+from dayzero_twin.mock_server.asgi.base_url import request_base_url
 from dayzero_twin.mock_server.pipeline.spec import CompiledSpec
 
 ASSET_DIR = Path(fastapi_offline.__file__).resolve().parent / "static"

@@ -20,15 +20,18 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from faker import Faker
 
 Schema = Mapping[str, Any]
 
 # Only what the generator uses: all of Faker's providers would triple the start-up cost.
-FAKER_PROVIDERS = [
+FAKER_PROVIDERS = tuple(
     f"faker.providers.{name}"
     for name in ("person", "company", "internet", "phone_number", "address")
-]
+)
 SERVICES = (
     "Website redesign",
     "Monthly retainer",
@@ -70,8 +73,8 @@ NULL_CHANCE = 0.1
 MONEY_WORDS = ("amount", "total", "price", "balance", "paid", "cents", "cost", "fee", "subtotal")
 # Never null when nullable: without them an invoice or bill stops adding up.
 CORE_FIELDS = frozenset({"quantity", "line_items", "status", "currency", "due_date", "items"})
-PAID_STATUSES = {"manual_paid", "stripe_paid", "paid"}
-PARTIAL_STATUSES = {"partially_paid"}
+PAID_STATUSES = frozenset({"manual_paid", "stripe_paid", "paid"})
+PARTIAL_STATUSES = frozenset({"partially_paid"})
 
 
 @dataclass
@@ -110,12 +113,12 @@ class Generator:
         self._invoice_number = 1000
 
     @functools.cached_property
-    def _faker(self) -> Any:
+    def _faker(self) -> Faker:
         # Made on first use: importing Faker and building it is a tenth of the mock's
         # start-up, and the domain's answers (bulk, lists, reads) never need it.
         from faker import Faker
 
-        faker = Faker("en_US", providers=FAKER_PROVIDERS)
+        faker = Faker("en_US", providers=list(FAKER_PROVIDERS))
         faker.seed_instance(self._seed)
         return faker
 
@@ -566,7 +569,7 @@ def _is_int_schema(schema: Any) -> bool:
     )
 
 
-def _clamp(value: float, schema: Schema, integer: bool) -> Any:
+def _clamp(value: float, schema: Schema, integer: bool) -> float:
     """Pull ``value`` inside the schema's bounds (inclusive, exclusive, multipleOf)."""
     low = schema.get("minimum")
     high = schema.get("maximum")

@@ -83,7 +83,7 @@ def _detail(operation: OperationSpec, status: int, imports_csv: bool) -> str:
 def imports_csv(operation: OperationSpec) -> bool:
     """Does this operation take an ``s3_key`` to import (so its 400 lists bad cells)?"""
     schema = operation.body.schema if operation.body else None
-    return bool(schema) and "s3_key" in (schema.get("properties") or {})
+    return schema is not None and "s3_key" in (schema.get("properties") or {})
 
 
 def forced_reply(
@@ -130,5 +130,6 @@ def _row_error_schema(spec: ResponseSpec) -> dict[str, Any]:
     errors = (spec.schema or {}).get("properties", {}).get("errors", {})
     for member in errors.get("anyOf", [errors]):
         if member.get("type") == "array":
-            return member.get("items", {})
+            items: dict[str, Any] = member.get("items", {})
+            return items
     return {}

@@ -15,13 +15,14 @@ corrupt the connection for real.
 from __future__ import annotations
 
 import asyncio
+import functools
 import random
 import socket
 import struct
 import threading
-from collections.abc import Iterable
+from collections.abc import Hashable, Iterable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import Any, cast
 
 from starlette.types import Receive, Scope, Send
 
@@ -182,22 +183,23 @@ def sample_latency(bounds: tuple[int, int], rng: random.Random) -> int:
 # --------------------------------------------------------------------------- faults
 
 
-# Whether a transport type has every method a fault needs, decided once per type: this
-# runs on every request, and a server has one or two transport types.
-_FAULTABLE_TYPES: dict[type, bool] = {}
+# A server has one or two transport types; a few more slots cost nothing.
+MAX_TRANSPORT_TYPES = 16
+
+
+@functools.lru_cache(maxsize=MAX_TRANSPORT_TYPES)
+def _is_faultable(kind: Hashable) -> bool:
+    """Whether a transport type has every method a fault needs, decided once per type,
+    since this runs on every request. Duck-typed: uvloop's transports do not derive
+    from asyncio.Transport."""
+    return all(callable(getattr(kind, name, None)) for name in TRANSPORT_METHODS)
 
 
 def attach_transport(scope: Scope, send: Send) -> None:
     """Remember the connection's transport, if the server is uvicorn (see module doc)."""
     transport = getattr(getattr(send, "__self__", None), "transport", None)
-    kind = type(transport)
-    faultable = _FAULTABLE_TYPES.get(kind)
-    if faultable is None:
-        # Duck-typed: uvloop's transports do not derive from asyncio.Transport.
-        faultable = _FAULTABLE_TYPES[kind] = all(
-            callable(getattr(transport, name, None)) for name in TRANSPORT_METHODS
-        )
-    if faultable:
+    # Classes are hashable; mypy's Hashable protocol does not see it for ``type`` values.
+    if _is_faultable(cast(Hashable, type(transport))):
         scope.setdefault("extensions", {})[TRANSPORT_KEY] = transport
 
 

@@ -8,14 +8,14 @@ the OpenAPI document; they only look things up here.
 from __future__ import annotations
 
 import functools
-import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
 import orjson
 
+from dayzero_twin.mock_server.asgi.paths import compile_template
 from dayzero_twin.mock_server.pipeline.validation import BodyValidator, FieldValidator, body_adapter
 from dayzero_twin.openapi.bundle import SLICE_DIR, dereference, iter_operations, load_bundle
 
@@ -60,12 +60,6 @@ class OperationSpec:
     responses: Mapping[int, ResponseSpec]
     default_response: ResponseSpec | None
     success_status: int
-    mock_only: bool
-    extensions: Mapping[str, Any] = field(default_factory=dict)
-
-    @property
-    def has_business_header(self) -> bool:
-        return any(p.location == "header" and p.name == BUSINESS_HEADER for p in self.params)
 
     def response(self, status: int) -> ResponseSpec | None:
         """The documented response for ``status``: exact code, then ``4XX``-style, then default."""
@@ -80,27 +74,13 @@ class CompiledSpec:
     operations: tuple[OperationSpec, ...]
     openapi_json: bytes
 
-    def by_id(self, operation_id: str) -> OperationSpec:
-        for operation in self.operations:
-            if operation.operation_id == operation_id:
-                return operation
-        raise KeyError(operation_id)
-
     def find(self, method: str, path: str) -> OperationSpec | None:
         """The operation whose path template matches a concrete path (tests, admin)."""
         for operation in self.operations:
-            if operation.method == method.upper() and _template_regex(operation.path).fullmatch(
-                path
-            ):
+            matches = compile_template(operation.path).regex.fullmatch(path)
+            if operation.method == method.upper() and matches:
                 return operation
         return None
-
-
-def _template_regex(template: str) -> re.Pattern[str]:
-    parts = re.split(r"(\{[^}]+\})", template)
-    return re.compile(
-        "".join("[^/]+" if p.startswith("{") else re.escape(p) for p in parts if p)
-    )
 
 
 def _media(content: Mapping[str, Any] | None) -> tuple[str | None, dict[str, Any] | None]:
@@ -147,14 +127,14 @@ def _compile_body(document: dict[str, Any], operation: dict[str, Any]) -> BodySp
     content = resolved.get("content") or {}
     required = bool(resolved.get("required", False))
     if MULTIPART in content or "application/x-www-form-urlencoded" in content:
-        media_type = MULTIPART if MULTIPART in content else "application/x-www-form-urlencoded"
-        schema = content[media_type].get("schema") or {}
-        required_fields = set(schema.get("required", []))
+        form_type = MULTIPART if MULTIPART in content else "application/x-www-form-urlencoded"
+        form_schema = content[form_type].get("schema") or {}
+        required_fields = set(form_schema.get("required", []))
         fields = tuple(
             FieldValidator.from_schema(name, "body", name in required_fields, sub)
-            for name, sub in (schema.get("properties") or {}).items()
+            for name, sub in (form_schema.get("properties") or {}).items()
         )
-        return BodySpec(media_type, required, form_fields=fields, schema=schema)
+        return BodySpec(form_type, required, form_fields=fields, schema=form_schema)
     media_type, schema = _media(content)
     if media_type is None:
         return None
@@ -204,8 +184,6 @@ def compile_operation(
         responses=responses,
         default_response=default,
         success_status=_success_status(responses),
-        mock_only=bool(operation.get("x-mock-only")),
-        extensions={k: v for k, v in operation.items() if k.startswith("x-")},
     )
 
 
@@ -229,7 +207,11 @@ def compile_spec(openapi_dir: Path | str | None = None) -> CompiledSpec:
     return _compile(str(directory.resolve()), fingerprint)
 
 
-@functools.lru_cache(maxsize=8)
+# Specs compiled from as many slice directories (or versions of one) are kept.
+MAX_COMPILED_SPECS = 8
+
+
+@functools.lru_cache(maxsize=MAX_COMPILED_SPECS)
 def _compile(directory: str, fingerprint: tuple[tuple[str, int, int], ...]) -> CompiledSpec:
     document = load_bundle(directory)
     operations = [

@@ -16,6 +16,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from types import GenericAlias
 from typing import Annotated, Any, Literal, Union
 from uuid import UUID
 
@@ -122,7 +123,8 @@ def schema_to_type(schema: Mapping[str, Any] | bool, name: str = "Model") -> Any
     elif kind == "null":
         return None
     elif kind == "array":
-        base = list[schema_to_type(schema.get("items", {}), f"{name}Item")]
+        # list[item] with an item type known only at run time.
+        base = GenericAlias(list, (schema_to_type(schema.get("items", {}), f"{name}Item"),))
     elif kind == "object" or "properties" in schema:
         return _object_model(schema, name)
     else:
@@ -141,7 +143,9 @@ def _object_model(schema: Mapping[str, Any], name: str) -> Any:
         field_type = schema_to_type(sub, f"{name}_{prop}")
         default = ... if prop in required else sub.get("default") if isinstance(sub, dict) else None
         fields[_identifier(prop, taken)] = (field_type, Field(default, alias=prop))
-    extra = "forbid" if schema.get("additionalProperties") is False else "ignore"
+    extra: Literal["forbid", "ignore"] = (
+        "forbid" if schema.get("additionalProperties") is False else "ignore"
+    )
     title = re.sub(r"\W", "_", str(schema.get("title") or name))
     return create_model(title, __config__=ConfigDict(extra=extra), **fields)
 
@@ -265,8 +269,11 @@ def _parse_json_media_type(content_type: str) -> bool:
 
 # Parsing an email header costs more than the rest of a request's validation; clients
 # send one or two distinct values, so each is parsed once.
-MAX_CACHED_CONTENT_TYPE = 256
-_cached_json_media_type = functools.lru_cache(maxsize=256)(_parse_json_media_type)
+MAX_CACHED_CONTENT_TYPE = 256  # characters: a longer header is parsed every time
+MAX_CACHED_CONTENT_TYPES = 256
+_cached_json_media_type = functools.lru_cache(maxsize=MAX_CACHED_CONTENT_TYPES)(
+    _parse_json_media_type
+)
 
 
 def decode_json_body(body: bytes, content_type: str | None) -> Any:

@@ -86,6 +86,10 @@ class Store(ABC):
     def get_upload(self, business_id: str, key: str) -> bytes | None: ...
 
     @abstractmethod
+    def uploads(self, business_id: str) -> list[Upload]:
+        """The business's stored uploads, newest first (the admin API's view of them)."""
+
+    @abstractmethod
     def save_id_position(self, id_position: int) -> None:
         """Record ids handed out without another write (a presigned URL's upload id)."""
 
@@ -201,6 +205,11 @@ class MemoryStore(Store):
     def get_upload(self, business_id: str, key: str) -> bytes | None:
         found = self._uploads.get((business_id, key))
         return found[1] if found else None
+
+    def uploads(self, business_id: str) -> list[Upload]:
+        found = [upload for upload, _ in self._uploads.values()
+                 if upload.business_id == business_id]
+        return found[::-1]
 
     def save_id_position(self, id_position: int) -> None:
         self._id_position = max(self._id_position, id_position)
@@ -360,6 +369,12 @@ class SqliteStore(Store):
         row = self._db.execute("SELECT 1 FROM uploads WHERE business = ? AND key = ?",
                                (business_id, key)).fetchone()
         return self._blobs.read(business_id, key) if row else None
+
+    def uploads(self, business_id: str) -> list[Upload]:
+        rows = self._db.execute("SELECT business, key, filename, content_type, size FROM "
+                                "uploads WHERE business = ? ORDER BY rowid DESC",
+                                (business_id,)).fetchall()
+        return [Upload(*row) for row in rows]
 
     def save_id_position(self, id_position: int) -> None:
         with self._transaction():

@@ -967,4 +967,7 @@ MUTANTS: tuple[Mutant, ...] = (
         (("test_upload_over_10_mib_is_413", "413"),),
     ),
 )
+from tests.mutants.catalogue_verdict import MUTANTS_VERDICT  # noqa: E402 - issue 11
+
+MUTANTS += MUTANTS_VERDICT
 BY_NAME = {mutant.name: mutant for mutant in MUTANTS}

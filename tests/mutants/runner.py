@@ -19,7 +19,7 @@ import sys
 import traceback
 from typing import Any
 
-import dayzero_twin.contract_tests.__main__ as cli
+from dayzero_twin.contract_tests import cli  # main(argv) -> exit status; __main__ takes none
 from dayzero_twin.contract_tests.support import datagen, fuzzing
 
 

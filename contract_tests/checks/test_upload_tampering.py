@@ -1,0 +1,88 @@
+"""CONTRACT §2 "that URL carries its own signature … a tampered or expired URL is refused
+with 403", for every part of the URL a client could edit, each on its own.
+
+The URL is opaque: whatever query parameters it has (key, business, expiry, content
+type, signature, …) are edited one at a time — a number pushed a day later (an expiry
+extended), any other value changed in its last character — and each is dropped once;
+the last path segment is changed too. Every such PUT must be 403. Then the key must
+still be unknown (nothing was stored: 400), and the genuine URL must work, which proves
+the refusals came from the edits.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+from dayzero_twin.contract_tests.checks.test_uploads import presign
+from dayzero_twin.contract_tests.support.assertions import expect_import_failed, expect_status
+from dayzero_twin.contract_tests.support.client import Api
+from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
+from dayzero_twin.contract_tests.support.flows import bulk_body
+from dayzero_twin.contract_tests.support.rules import require, rule
+
+RULE_PART = "CONTRACT §2 a tampered upload URL is refused with 403: every part is signed"
+RULE_PRESIGN = "CONTRACT §2 presigned upload: URL, key, expiry; PUT without Authorization"
+A_DAY = 86_400
+
+
+@dataclass(frozen=True)
+class Tampered:
+    part: str
+    url: str
+
+
+def _changed(value: str) -> str:
+    """A day later for a number (an extended expiry); else the last character changed."""
+    if value.isdigit():
+        return str(int(value) + A_DAY)
+    last = value[-1:]
+    if last and last in "0123456789abcdefABCDEF":
+        return value[:-1] + ("1" if last == "0" else "0")
+    return value[:-1] + ("B" if last == "A" else "A")
+
+
+def tamperings(url: str) -> list[Tampered]:
+    """Every single-part edit of ``url`` a client could make."""
+    parts = urlsplit(url)
+    query = parse_qsl(parts.query, keep_blank_values=True)
+    out = []
+    for index, (name, value) in enumerate(query):
+        edited = [*query[:index], (name, _changed(value)), *query[index + 1 :]]
+        out.append(
+            Tampered(f"query {name} changed", urlunsplit(parts._replace(query=urlencode(edited))))
+        )
+        dropped = [*query[:index], *query[index + 1 :]]
+        out.append(
+            Tampered(f"query {name} dropped", urlunsplit(parts._replace(query=urlencode(dropped))))
+        )
+    head, _, last = parts.path.rpartition("/")
+    if last:
+        out.append(
+            Tampered(
+                "last path segment changed",
+                urlunsplit(parts._replace(path=f"{head}/{_changed(last)}")),
+            )
+        )
+    return out
+
+
+@rule(RULE_PART)
+def test_every_part_of_an_upload_url_is_signed(api: Api, marks: RunMarks) -> None:
+    ticket = presign(api)
+    file = simple_file("invoices", marks, 1, "tamper-parts")
+    data = file.to_bytes()
+    for tampered in tamperings(ticket["upload_url"]):
+        response = api.put_upload_url(tampered.url, data)
+        expect_status(response, 403, RULE_PART, f"PUT to the upload URL, {tampered.part}")
+    unknown = api.bulk("invoices", bulk_body("invoices", ticket["s3_key"], None))
+    expect_import_failed(
+        unknown, "the key after refused (tampered) PUTs must still be unknown", rule=RULE_PART
+    )
+    put = api.put_upload_url(ticket["upload_url"], data)
+    require(
+        200 <= put.status_code < 300,
+        RULE_PRESIGN,
+        f"PUT to the genuine upload URL answered {put.status_code}",
+        put,
+    )

@@ -1,0 +1,146 @@
+"""The suite's options, declared once: each with its type, default and ``CONTRACT_*`` variable.
+
+``dayzero-contract`` uses them as its own options; the pytest plugin, loaded on its own
+(``pytest -p dayzero_twin.contract_tests.plugin``), offers each as ``--contract-<name>``
+and converts what it is given with the very same declarations (:func:`parse`). An
+option's name is the :class:`~contract_tests.settings.Settings` field it fills, so
+:func:`settings_from` needs no list of its own either.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import urllib.parse
+import uuid
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+import click
+
+from dayzero_twin.contract_tests.settings import (
+    DEFAULT_MAX_EXAMPLES,
+    DEFAULT_MAX_EXPIRY_WAIT,
+    DEFAULT_MAX_ROWS,
+    DEFAULT_SEED,
+    DEFAULT_TIMEOUT,
+    Settings,
+    random_other_business,
+)
+
+
+class BaseUrlParam(click.ParamType[str, Any]):
+    """An http(s) URL, without a trailing slash: paths are appended to it."""
+
+    name = "URL"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        parts = urllib.parse.urlsplit(str(value))
+        if parts.scheme not in ("http", "https") or not parts.netloc:
+            self.fail(f"{value!r} is not an http(s) URL (https://sandbox.example.com)", param, ctx)
+        return str(value).rstrip("/")
+
+
+class BusinessIdParam(click.ParamType[str, Any]):
+    """A business id: the contract's ``x-business-id`` is a UUID, so anything else would be
+    refused with 422 before the check that needs the business could judge anything."""
+
+    name = "UUID"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        try:
+            return str(uuid.UUID(str(value)))
+        except ValueError:
+            self.fail(f"{value!r} is not a UUID", param, ctx)
+
+
+def _option(*decls: str, envvar: str | None = None, **attrs: Any) -> click.Option:
+    # Every option names its environment variable in --help.
+    return click.Option(list(decls), envvar=envvar, show_envvar=envvar is not None, **attrs)
+
+
+BUSINESS = BusinessIdParam()
+
+SETTINGS_OPTIONS: tuple[click.Option, ...] = (
+    _option("--base-url", type=BaseUrlParam(), envvar="CONTRACT_BASE_URL",
+            help="Implementation under test, e.g. https://sandbox.example.com. "
+                 "Default: start this project's mock and check it."),
+    _option("--token", envvar="CONTRACT_TOKEN", help="API token."),
+    _option("--business-id", type=BUSINESS, envvar="CONTRACT_BUSINESS_ID",
+            help="Sandbox business the token may act for."),
+    _option("--other-business-id", type=BUSINESS, envvar="CONTRACT_OTHER_BUSINESS_ID",
+            help="A business the token may NOT act for. Default: a random UUID."),
+    _option("--second-business-id", type=BUSINESS, envvar="CONTRACT_SECOND_BUSINESS_ID",
+            help="A second business the token MAY act for; enables the cross-business checks."),
+    _option("--max-examples", type=click.IntRange(1), default=DEFAULT_MAX_EXAMPLES,
+            show_default=True, envvar="CONTRACT_MAX_EXAMPLES",
+            help="Generated requests per operation; CSV property tests run a quarter as "
+                 "many files."),
+    _option("--seed", type=click.IntRange(0), default=DEFAULT_SEED, show_default=True,
+            envvar="CONTRACT_SEED", help="Generation seed: same seed, same requests."),
+    _option("--max-rows", type=click.IntRange(1), default=DEFAULT_MAX_ROWS, show_default=True,
+            envvar="CONTRACT_MAX_ROWS", help="Row cap of generated CSV files."),
+    _option("--timeout", type=click.FloatRange(0, min_open=True), default=DEFAULT_TIMEOUT,
+            show_default=True, envvar="CONTRACT_TIMEOUT", help="HTTP timeout, seconds."),
+    _option("--max-expiry-wait", type=click.FloatRange(0), default=DEFAULT_MAX_EXPIRY_WAIT,
+            show_default=True, envvar="CONTRACT_MAX_EXPIRY_WAIT",
+            help="Wait for a presigned upload URL to expire when it lives at most this many "
+                 "seconds; else that check is skipped."),
+    _option("--large-files", type=click.BOOL, default=True, show_default=True,
+            envvar="CONTRACT_LARGE_FILES",
+            help="Run the large-file checks (a file of exactly 10,000 rows, 10 MiB PUTs); "
+                 "false skips them."),
+    _option("--large-file-rows", type=click.IntRange(0), default=10_000, show_default=True,
+            envvar="CONTRACT_LARGE_FILE_ROWS",
+            help="Most rows one large file may create in the business; below 10,000 the "
+                 "row-limit check is skipped."),
+)
+RULE_OPTION = _option("--rule", "rules", multiple=True, metavar="TEXT",
+                      help="Only checks whose rule contains TEXT, e.g. '§3.1' (repeatable).")
+# What both the command and the standalone plugin accept.
+SUITE_OPTIONS: tuple[click.Option, ...] = (*SETTINGS_OPTIONS, RULE_OPTION)
+REQUIRED = ("base_url", "token", "business_id")
+# The standalone plugin's own spelling of an option: pytest's flags share one namespace.
+PLUGIN_PREFIX = "--contract-"
+
+
+def long_name(option: click.Option) -> str:
+    return max(option.opts, key=len)
+
+
+def plugin_flag(option: click.Option) -> str:
+    return PLUGIN_PREFIX + long_name(option).removeprefix("--")
+
+
+def parse(given: Mapping[str, Any], prog: str) -> dict[str, Any]:
+    """Values of :data:`SUITE_OPTIONS`: ``given`` (option name → text, or texts when
+    repeatable; ``None`` = not given), else the ``CONTRACT_*`` variable, else the default,
+    each converted by its declaration. Raises :class:`click.UsageError` on a bad value."""
+    args: list[str] = []
+    for option in SUITE_OPTIONS:
+        value = given.get(option.name or "")
+        for text in (value or []) if option.multiple else [value]:
+            if text is not None:
+                args += [long_name(option), str(text)]
+    command = click.Command(prog, params=list(SUITE_OPTIONS), add_help_option=False)
+    return command.make_context(prog, args).params
+
+
+def settings_from(
+    values: Mapping[str, Any], spelling: Callable[[click.Option], str] = long_name
+) -> Settings:
+    """The run's :class:`Settings` from option values (field name = option name);
+    ``spelling`` names a missing option as the user would have given it."""
+    missing = [
+        f"{spelling(option)} [{option.envvar}]"
+        for option in SETTINGS_OPTIONS
+        if option.name in REQUIRED and not values.get(option.name)
+    ]
+    if missing:
+        raise click.UsageError(f"missing {', '.join(missing)}")
+    fields = {field.name: values[field.name] for field in dataclasses.fields(Settings)}
+    fields["other_business_id"] = fields["other_business_id"] or random_other_business()
+    return Settings(**fields)
+
+
+def rules_from(values: Mapping[str, Any]) -> Sequence[str]:
+    return tuple(values.get(RULE_OPTION.name or "") or ())

@@ -1,0 +1,100 @@
+"""Request bodies read without ever holding more than a limit of them.
+
+A client may send a body of any size; the 413 is decided only after the 401/422/403
+checks (CONTRACT §1), so reading must stop at the limit and remember that it did,
+instead of failing at once or buffering everything.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncGenerator
+from typing import Any
+
+from starlette.datastructures import FormData, UploadFile
+from starlette.formparsers import FormParser, MultiPartParser
+from starlette.requests import ClientDisconnect, Request
+from starlette.types import Receive
+
+from dayzero_twin.mock_server.pipeline.validation import MISSING
+
+# Multipart framing around a file at the size limit must not itself trip the limit.
+MULTIPART_SLACK_BYTES = 64 * 1024
+MAX_FORM_FILES = 10
+MAX_FORM_FIELDS = 100
+FORM_MEDIA_TYPES = ("multipart/form-data", "application/x-www-form-urlencoded")
+
+
+class BodyTooLarge(Exception):
+    """The request body passed the upload limit while streaming."""
+
+
+async def read_form(request: Request, limit: int) -> tuple[FormData, bool]:
+    """Parse a form body without holding more than ``limit`` bytes of it.
+
+    Returns the form and whether the body was too large, in which case reading stopped
+    (or never started, when Content-Length already said so) and the form is empty: the
+    413 is decided after the 401/422/403 checks. Files are spooled by Starlette's parser.
+    """
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return FormData(), True
+    content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if content_type not in FORM_MEDIA_TYPES:
+        return FormData(), False
+
+    async def counted() -> AsyncGenerator[bytes, None]:
+        seen = 0
+        async for chunk in request.stream():
+            seen += len(chunk)
+            if seen > limit:
+                raise BodyTooLarge
+            yield chunk
+
+    parser: MultiPartParser | FormParser
+    if content_type == "multipart/form-data":
+        parser = MultiPartParser(
+            request.headers, counted(), max_files=MAX_FORM_FILES, max_fields=MAX_FORM_FIELDS
+        )
+    else:
+        parser = FormParser(request.headers, counted(), max_fields=MAX_FORM_FIELDS)
+    try:
+        return await parser.parse(), False
+    except BodyTooLarge:
+        return FormData(), True
+
+
+async def read_capped(receive: Receive, declared: str | None, limit: int) -> bytes | None:
+    """The whole body, or None as soon as it passes ``limit`` bytes (nothing more is read).
+
+    ``declared`` is the Content-Length header. Reads the ASGI messages directly, as
+    ``Request.stream()`` does (a disconnect raises ``ClientDisconnect``) without the
+    async generator around each chunk.
+    """
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        return None
+    chunks: list[bytes] = []
+    seen = 0
+    while True:
+        message = await receive()
+        kind = message["type"]
+        if kind == "http.request":
+            chunk = message.get("body", b"")
+            if chunk:
+                seen += len(chunk)
+                if seen > limit:
+                    return None
+                chunks.append(chunk)
+            if not message.get("more_body", False):
+                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
+        elif kind == "http.disconnect":
+            raise ClientDisconnect
+
+
+def form_value(form: FormData | None, name: str) -> Any:
+    """A form field as FastAPI extracts it: empty strings and empty files are absent."""
+    value = form.get(name) if form is not None else None
+    if value is None or value == "":
+        return MISSING
+    if isinstance(value, UploadFile) and not value.filename and value.size == 0:
+        return MISSING
+    return value

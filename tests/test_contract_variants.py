@@ -1,0 +1,118 @@
+"""Proof that the contract suite asks no more than the contract: it passes every variant.
+
+A faithful variant (``tests/variants``) is the mock making another legal choice where
+the contract leaves room: optional fields absent, extra fields, other messages, offsets,
+numbers, cursors, keys and URLs, envelopes, latency, gzip, undocumented bodies in plain
+text, strict booleans. The suite runs against each (its ``select``-ed checks, with few
+generated examples, like a mutant) and must pass: a failure is a check that asserts
+something no sentence of the contract says. Skips are allowed (a variant may make a
+check inapplicable, e.g. keys that do not spell the business id).
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from tests.test_contract_suite import (
+    PROOF_SECONDS,
+    ROOT,
+    SERVER_START_SECONDS,
+    WORKERS,
+    SuiteRun,
+    outcome,
+    suite_argv,
+)
+from tests.variants.catalogue import VARIANTS, Variant
+
+PREFIX = "/m/"
+
+
+@contextmanager
+def served_variants() -> Iterator[str]:
+    """The process serving every variant (``python -m tests.variants``); its root URL."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "tests.variants"],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert process.stdout is not None
+        deadline = time.monotonic() + SERVER_START_SECONDS
+        line = ""
+        while time.monotonic() < deadline and not line.startswith("READY"):
+            line = process.stdout.readline()
+            if not line and process.poll() is not None:
+                raise RuntimeError(f"the variant server exited with {process.returncode}")
+        if not line.startswith("READY"):
+            raise RuntimeError("the variant server did not start")
+        yield f"http://127.0.0.1:{line.split()[1]}"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def variant_runs() -> dict[str, SuiteRun]:
+    started = time.monotonic()
+    with served_variants() as root_url, tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        jobs = [
+            {
+                "name": v.name,
+                "log": str(folder / f"{v.name}.log"),
+                "argv": suite_argv(
+                    f"{root_url}{PREFIX}{v.name}", folder / f"{v.name}.xml", v.select
+                ),
+            }
+            for v in VARIANTS
+        ]
+        runner = subprocess.run(
+            [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
+            cwd=ROOT,
+            input="".join(json.dumps(job) + "\n" for job in jobs),
+            capture_output=True,
+            text=True,
+            timeout=PROOF_SECONDS,
+            check=False,
+        )
+        codes = {
+            name: int(code)
+            for _, name, code in (
+                line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
+            )
+        }
+        assert len(codes) == len(jobs), f"runner finished {len(codes)} of {len(jobs)}"
+        seconds = time.monotonic() - started
+        return {
+            name: outcome(code, folder / f"{name}.xml", folder / f"{name}.log", seconds)
+            for name, code in codes.items()
+        }
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=[v.name for v in VARIANTS])
+def test_variant_keeps_the_contract(variant_runs: dict[str, SuiteRun], variant: Variant) -> None:
+    run = variant_runs[variant.name]
+    assert run.code == 0 and not run.failures, (
+        f"{variant.name} ({variant.choice}) is legal, yet the suite failed it:\n{run.summary()}"
+    )
+    assert run.passed, f"{variant.name}: no check ran ({variant.select!r})\n{run.summary()}"
+
+
+def test_enough_variants() -> None:
+    assert len(VARIANTS) >= 8
+    assert len({variant.name for variant in VARIANTS}) == len(VARIANTS)

@@ -1,0 +1,1 @@
+"""Faithful variants: legal implementations the contract suite must pass (issue 11)."""
