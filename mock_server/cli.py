@@ -28,7 +28,7 @@ from dayzero_twin.mock_server.service import MockService
 from dayzero_twin.openapi.bundle import SLICE_DIR, BundleError
 
 
-class ClockParam(click.ParamType):
+class ClockParam(click.ParamType[datetime | None, Any]):
     name = "RFC3339"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -41,7 +41,7 @@ class ClockParam(click.ParamType):
         return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-class LatencyParam(click.ParamType):
+class LatencyParam(click.ParamType[tuple[int, int], Any]):
     name = "MS|MIN-MAX"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
@@ -53,7 +53,7 @@ class LatencyParam(click.ParamType):
             self.fail(str(error), param, ctx)
 
 
-class RegexParam(click.ParamType):
+class RegexParam(click.ParamType[str, Any]):
     name = "REGEX"
 
     def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:

@@ -206,9 +206,10 @@ def _scenario(runtime: Runtime, data: Any) -> Scenario:
             raise ScenarioError(f"{key} must be an integer")
         return value
 
+    count = number("count")
     return Scenario(
         operation_id=operation_id,
-        remaining=1 if number("count") is None else number("count"),
+        remaining=1 if count is None else count,
         code=number("code"),
         fault=data.get("fault"),
         delay_ms=number("delay_ms"),
