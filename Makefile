@@ -11,7 +11,7 @@ PORT ?= $(or $(MOCK_PORT),4010)
 MOCK_ARGS ?=
 
 .DEFAULT_GOAL := help
-.PHONY: help install constraints browser mock test contract proxy lint openapi dist clients bench soak clean
+.PHONY: help install constraints browser mock test contract proxy rules lint openapi dist clients bench soak clean
 
 help: ## Show this help
 	@awk 'BEGIN {FS = ":.*## "} /^[a-z-]+:.*## / {printf "  make %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
@@ -55,7 +55,8 @@ browser: ## Install Debian's Chromium for the browser tests when it is missing (
 		echo "installing chromium with apt-get (for the browser tests)"; \
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 			--no-install-recommends chromium fonts-dejavu-core >/dev/null; } \
-		|| echo "make browser: apt-get could not install chromium; browser tests will skip" >&2; \
+		|| { echo "make browser: apt-get could not install chromium; browser tests will skip" >&2; \
+		     test -z "$$CI"; }; \
 	else \
 		echo "make browser: no $(CHROMIUM), and apt-get needs root; browser tests will skip" >&2; \
 	fi
@@ -69,8 +70,7 @@ mock: $(STAMP) ## Run the mock server on http://127.0.0.1:4010 (PORT=, HOST= to 
 		$(if $(PUBLIC_BASE_URL),--public-base-url $(PUBLIC_BASE_URL)) \
 		$(MOCK_ARGS)
 
-test: $(STAMP) browser ## Lint, then run the project's tests (the contract suite, the browser included)
-	$(BIN)/ruff check .
+test: rules browser ## The rules of the house, then the project's tests (contract suite and browser included)
 	$(BIN)/python -m pytest
 
 contract: $(STAMP) ## Run the contract suite (BASE_URL=... TOKEN=... BUSINESS_ID=...; no BASE_URL: against a fresh mock)
@@ -93,11 +93,13 @@ proxy: $(STAMP) ## Checking proxy in front of UPSTREAM=URL on PROXY_PORT (4011);
 TYPECHECK := build/typecheck/dayzero_twin
 PACKAGE_DIRS := openapi mock_server contract_tests docs
 
-lint: $(STAMP) ## ruff, import layers, mypy, openapi-spec-validator and Redocly CLI
+rules: $(STAMP) ## The rules of the house: ruff, the import layers (import-linter) and mypy
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	@mkdir -p $(TYPECHECK) && for d in $(PACKAGE_DIRS); do ln -sfn ../../../$$d $(TYPECHECK)/$$d; done
 	$(BIN)/mypy -p dayzero_twin
+
+lint: rules ## rules, then openapi-spec-validator and Redocly CLI over the bundled contract
 	$(BIN)/dayzero-openapi --out build
 	$(BIN)/python -m openapi_spec_validator build/openapi.json
 	npx --yes @redocly/cli@2.77.0 lint build/openapi.yaml
@@ -117,7 +119,6 @@ clients: $(STAMP) ## Generate TypeScript and Python clients from the bundle, run
 bench: $(STAMP) ## Benchmarks: the mock against Prism, bulk scaling, suite run time
 	$(BIN)/python -m bench
 
-.PHONY: soak
 soak: $(STAMP) ## Soak run: sustained upload+import load, RSS against the storage budget (SOAK_ARGS=)
 	$(BIN)/python -m bench soak $(SOAK_ARGS)
 

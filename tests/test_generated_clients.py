@@ -31,6 +31,9 @@ PYTHON = ROOT / "examples" / "clients" / "python"
 PYTHON_VENV = ROOT / "build" / "clients" / "python-venv"
 BUSINESS_ID = "b5a1c6de-0000-4000-8000-000000000001"
 
+# npm ci and the generator venv may each take minutes on a cold CI machine.
+pytestmark = pytest.mark.timeout(1800)
+
 
 def run(command: list[str], cwd: Path, timeout: float, **env: str) -> str:
     """Run one step; on failure the assertion shows the step's own output."""

@@ -26,6 +26,8 @@ HEADERS = MappingProxyType({
     ),
     "cache-control": "no-cache",
     "x-content-type-options": "nosniff",
+    # The page's URL may carry ?admin_token=: no Referer may take it anywhere.
+    "referrer-policy": "no-referrer",
 })
 
 
@@ -36,7 +38,9 @@ def inspector_routes() -> list[BaseRoute]:
         return FileResponse(INSPECTOR_DIR / "index.html", headers=dict(HEADERS))
 
     async def to_page(request: Request) -> Response:
-        return RedirectResponse(PAGE, status_code=308)
+        # The query carries ?admin_token= when the mock has one: keep it across the hop.
+        query = request.url.query
+        return RedirectResponse(f"{PAGE}?{query}" if query else PAGE, status_code=308)
 
     return [
         Route(PAGE, page, methods=["GET"]),
