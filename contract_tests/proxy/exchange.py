@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 import shlex
 import urllib.parse
@@ -19,8 +18,9 @@ from datetime import datetime
 
 import httpx
 
+from dayzero_twin.contract_tests.support.redact import REDACTED, redact_target
+
 Headers = tuple[tuple[str, str], ...]
-REDACTED = "REDACTED"
 # Headers whose values are credentials: never logged, reported or recorded as sent.
 SECRET_HEADERS = frozenset(
     {
@@ -32,8 +32,6 @@ SECRET_HEADERS = frozenset(
         "x-amz-security-token",
     }
 )
-# Query parameters that carry a signature or credential (presigned URLs, tokens).
-SECRET_PARAM = re.compile(r"(signature|token|credential|secret|sig|key-id|api[-_]?key)", re.I)
 SHOWN_BODY = 1500
 # Shorter "secrets" would blank ordinary text; tokens are far longer.
 MIN_SECRET = 8
@@ -174,17 +172,6 @@ def redact_headers(headers: Sequence[tuple[str, str]]) -> Headers:
             out.append((name, value))
     return tuple(out)
 
-
-def redact_target(target: str) -> str:
-    """``path?query`` (or a full URL) with signature-like query parameters replaced."""
-    parts = urllib.parse.urlsplit(target)
-    if not parts.query:
-        return target
-    pairs = urllib.parse.parse_qsl(parts.query, keep_blank_values=True)
-    query = urllib.parse.urlencode(
-        [(k, REDACTED if SECRET_PARAM.search(k) else v) for k, v in pairs], safe=""
-    )
-    return urllib.parse.urlunsplit(parts._replace(query=query))
 
 
 def redact_text(text: str, secrets_: Iterable[str]) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 
 from dayzero_twin.contract_tests.settings import Settings
+from dayzero_twin.contract_tests.support.redact import redact_query_params_in, redact_target
 from dayzero_twin.contract_tests.support.rules import fail, require
 
 API = "/api/v1"
@@ -172,14 +173,14 @@ def as_curl(request: httpx.Request, token: str | None = None) -> str:
     body = request.content if _has_content(request) else b""
     if content_type.startswith("multipart/"):
         parts += ["-F", shlex.quote("file=@import.csv;type=text/csv")]
-        parts.append(shlex.quote(str(request.url)))
+        parts.append(shlex.quote(redact_target(str(request.url))))
         return " ".join(parts) + f"\n# multipart body ({len(body)} bytes):\n" + _shown(body)
     if body:
         if len(body) > MAX_BODY_SHOWN:
             parts += ["--data-binary", f"@body.bin  # {len(body)} bytes, starting {body[:200]!r}"]
         else:
             parts += ["--data-binary", shlex.quote(body.decode("utf-8", "replace"))]
-    parts.append(shlex.quote(str(request.url)))
+    parts.append(shlex.quote(redact_target(str(request.url))))
     return " ".join(parts)
 
 
@@ -206,7 +207,7 @@ def _has_content(request: httpx.Request) -> bool:
 
 
 def _shown(data: bytes) -> str:
-    text = data.decode("utf-8", "replace")
+    text = redact_query_params_in(data.decode("utf-8", "replace"))
     if len(text) > MAX_BODY_SHOWN:
         return text[:MAX_BODY_SHOWN] + f"... ({len(data)} bytes in all)"
     return text
