@@ -130,14 +130,14 @@ option = functools.partial(click.option, show_envvar=True)
 
 
 @click.command(context_settings=CONTEXT)
-@option("--host", default="127.0.0.1", show_default=True, envvar="MOCK_HOST",
+@option("--host", default=MockConfig.host, show_default=True, envvar="MOCK_HOST",
               help="Interface to bind; keep the loopback default unless you mean to share it.")
-@option("--port", type=click.IntRange(0, 65535), default=4010, show_default=True,
+@option("--port", type=click.IntRange(0, 65535), default=MockConfig.port, show_default=True,
               envvar="MOCK_PORT", help="TCP port (Prism's default, so clients need no change).")
 @option("--openapi-dir", type=click.Path(exists=True, file_okay=False, path_type=Path),
               envvar="MOCK_OPENAPI_DIR",
               help="Serve the slices of this folder instead of the project's openapi/.")
-@option("--seed", type=int, default=0, show_default=True, envvar="MOCK_SEED",
+@option("--seed", type=int, default=MockConfig.seed, show_default=True, envvar="MOCK_SEED",
               help="Seed of every id and generated value.")
 @option("--clock", type=ClockParam(), envvar="MOCK_CLOCK",
               help="Start the mock's clock here and advance it 1 s per request, for "
@@ -157,12 +157,13 @@ option = functools.partial(click.option, show_envvar=True)
 @option("--public-base-url", envvar="MOCK_PUBLIC_BASE_URL",
               help="Base of the URLs in responses (pdf_url, upload_url) when clients reach "
                    "the mock through a proxy. Default: the URL the client used.")
-@option("--presign-ttl", type=click.IntRange(1), default=900, show_default=True,
-              envvar="MOCK_PRESIGN_TTL",
+@option("--presign-ttl", type=click.IntRange(1), default=MockConfig.presign_ttl_seconds,
+              show_default=True, envvar="MOCK_PRESIGN_TTL",
               help="Seconds a presigned upload URL stays valid (short values test expiry).")
-@option("--journal-size", type=click.IntRange(1), default=500, show_default=True,
-              envvar="MOCK_JOURNAL_SIZE", help="Requests kept for GET /__mock/journal.")
-# --- Admin API protections and connection limits (issue 12) -------------------------------
+@option("--journal-size", type=click.IntRange(1), default=MockConfig.journal_size,
+              show_default=True, envvar="MOCK_JOURNAL_SIZE",
+              help="Requests kept for GET /__mock/journal.")
+# Admin API protections and connection limits.
 @option("--admin-token", envvar="MOCK_ADMIN_TOKEN",
               help="Require this token (Authorization: Bearer or X-Mock-Admin-Token) on every "
                    "/__mock/ admin call. Default: none on loopback; generated and printed when "
@@ -171,23 +172,25 @@ option = functools.partial(click.option, show_envvar=True)
               help="Another Host name to answer (repeatable; the variable takes a space- or "
                    "comma-separated list; '*' turns the check off, '.example.test' a domain). "
                    "localhost, IP addresses and the --host / --public-base-url names always pass.")
-@option("--header-timeout", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+@option("--header-timeout", type=click.FloatRange(min=0.001),
+              default=MockConfig.header_timeout_seconds, show_default=True,
               envvar="MOCK_HEADER_TIMEOUT",
               help="Seconds a connection may take to send a complete request head.")
-@option("--body-timeout", type=click.FloatRange(min=0.001), default=60.0, show_default=True,
+@option("--body-timeout", type=click.FloatRange(min=0.001),
+              default=MockConfig.body_timeout_seconds, show_default=True,
               envvar="MOCK_BODY_TIMEOUT",
               help="Seconds a client may pause while sending a request body (then 408).")
-@option("--max-header-bytes", type=click.IntRange(1024), default=32 * 1024, show_default=True,
-              envvar="MOCK_MAX_HEADER_BYTES", help="Largest request head (then 431).")
-@option("--max-admin-body-bytes", type=click.IntRange(1), default=64 * 1024,
+@option("--max-header-bytes", type=click.IntRange(1024), default=MockConfig.max_header_bytes,
+              show_default=True, envvar="MOCK_MAX_HEADER_BYTES",
+              help="Largest request head (then 431).")
+@option("--max-admin-body-bytes", type=click.IntRange(1), default=MockConfig.max_admin_body_bytes,
               show_default=True, envvar="MOCK_MAX_ADMIN_BODY_BYTES",
               help="Largest body of a /__mock/ admin call (then 413).")
-# --- end of issue 12 options ----------------------------------------------------------------
 @option("--reload", is_flag=True, envvar="MOCK_RELOAD",
               help="Restart when the slices or the world file change.")
 @option("--quiet", "-q", is_flag=True, envvar="MOCK_QUIET",
               help="No banner and no per-request log lines.")
-# --- bounded storage (issue 12) ------------------------------------------------------------
+# Bounded storage.
 @option("--max-entities-per-business", type=click.IntRange(0),
         default=MockConfig.max_entities_per_business, show_default=True,
         envvar="MOCK_MAX_ENTITIES_PER_BUSINESS",
@@ -205,7 +208,6 @@ option = functools.partial(click.option, show_envvar=True)
         default=MockConfig.journal_max_bytes, show_default=True,
         envvar="MOCK_JOURNAL_MAX_BYTES",
         help="Bytes the request journal may hold in all; the oldest entries go first.")
-# --- end of bounded storage ----------------------------------------------------------------
 def main(**options: Any) -> None:
     """Run the offline twin of DayZero's bulk-import API.
 

@@ -37,7 +37,8 @@ class MockConfig:
     public_base_url: str | None = None
     log_requests: bool = True
     reload: bool = False
-    # --- Admin API protections and connection limits (issue 12) -------------------------
+
+    # Admin API protections and connection limits.
     # Who may call /__mock/…: with a token set, every admin call but the page shell, its
     # assets and the URLs the API hands out (presigned PUT, invoice PDF) must present it.
     admin_token: str | None = None
@@ -50,25 +51,22 @@ class MockConfig:
     header_timeout_seconds: float = 60.0
     body_timeout_seconds: float = 60.0
     max_header_bytes: int = 32 * 1024
-    # --- end of issue 12 block -----------------------------------------------------------
 
-    # --- tunables: how the mock trades latency for throughput -------------------------
+    # Tunables: how the mock trades latency for throughput.
     # A service call whose last run took less than this runs on the event loop instead
     # of in a worker thread (see ``offload.Offloader``).
     inline_budget_s: float = 0.002
     # How many distinct call keys (client-chosen: ``s3_key``, page size) have their
     # cost remembered for that decision.
     max_cost_keys: int = 4096
-    # --- end of tunables --------------------------------------------------------------
 
-    # --- bounded storage (issue 12): budget per business, journal bytes ------------------
+    # Bounded storage: the budget per business and the journal's bytes.
     # What the store keeps per business (0: no limit); past it the oldest entities and
     # least recently used uploads are evicted (mock_server/storage/budget.py).
     max_entities_per_business: int = 100_000
     max_uploads_per_business: int = 500
     max_upload_bytes_per_business: int = 128 * 1024 * 1024
     journal_max_bytes: int = 8 * 1024 * 1024  # the journal's total, oldest entries go first
-    # --- end of bounded storage ----------------------------------------------------------
 
     def to_json(self) -> str:
         """The config as JSON, to hand it to a reloading worker process through the env."""
