@@ -96,3 +96,4 @@ class Offloader:
             # Smoothed: one call stretched by the OS or the collector does not send a
             # cheap key to threads, while a key that became slow crosses over at once.
             self._costs[key] = last + (seconds - last) * COST_SMOOTHING
+            self._costs.move_to_end(key)

@@ -1,6 +1,6 @@
 """Garbage-collector policy while the mock serves: no stop-the-world pause under load.
 
-The store only grows (every import adds a dict and a few lists per entity), and
+The store grows up to its budget (every import adds a dict and a few lists per entity), and
 CPython's full collection walks every tracked object: 170 ms once 90,000 invoices and
 bills are stored, stalling every request in flight — that was the mock's p99. What the
 store keeps is long-lived by design, so it need not be walked again and again:
