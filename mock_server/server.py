@@ -4,9 +4,9 @@ uvicorn 0.54 closes an idle keep-alive connection, but nothing else: a client th
 opens a socket and sends nothing, sends half its headers, or declares a body and stops
 holds its connection — and its file descriptor — for ever, and about a thousand of them
 lock every new client out; and its httptools protocol buffers a request head of any size.
-The mock runs uvicorn's httptools protocol — about 1.6 times the requests per second of
-its h11 one, whose pure-Python parser is what the mock spent most of its time in — with
-:class:`GuardedHttpToolsProtocol` on top:
+The mock runs uvicorn's httptools protocol — 1.3 to 1.45 times the requests per second of
+its h11 one on the bulk endpoints (``python -m bench --only throughput``), h11's parser
+being pure Python — with :class:`GuardedHttpToolsProtocol` on top:
 
 - **header timeout** (nginx's ``client_header_timeout``): a connection must deliver a
   complete request head within this many seconds of its first byte — or, for a new
