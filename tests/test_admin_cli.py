@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from dayzero_twin.mock_server import cli, exposure
-from dayzero_twin.mock_server.server import GuardedH11Protocol
+from dayzero_twin.mock_server.server import GuardedHttpToolsProtocol
 
 
 @pytest.fixture
@@ -60,8 +60,8 @@ def test_defaults_are_nginx_like_and_the_protocol_is_guarded(captured: dict[str,
     config = captured["app"].state.config
     assert (config.header_timeout_seconds, config.body_timeout_seconds) == (60.0, 60.0)
     assert config.max_header_bytes == 32 * 1024 and config.max_admin_body_bytes == 64 * 1024
-    assert captured["http"].func is GuardedH11Protocol
-    assert captured["h11_max_incomplete_event_size"] == 32 * 1024
+    assert captured["http"].func is GuardedHttpToolsProtocol
+    assert captured["http"].keywords["limits"].max_header_bytes == 32 * 1024
 
 
 def test_every_new_option_comes_from_the_environment(captured: dict[str, Any]) -> None:
@@ -79,7 +79,7 @@ def test_every_new_option_comes_from_the_environment(captured: dict[str, Any]) -
     assert config.allowed_hosts == ("mock.internal", "twin.internal", ".corp.test")
     assert (config.header_timeout_seconds, config.body_timeout_seconds) == (5.0, 7.5)
     assert (config.max_header_bytes, config.max_admin_body_bytes) == (16384, 1000)
-    assert captured["h11_max_incomplete_event_size"] == 16384
+    assert captured["http"].keywords["limits"].max_header_bytes == 16384
     assert "Admin key team-secret-123456" in output
     assert "admin_token=team-secret-123456" in output
 

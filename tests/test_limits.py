@@ -25,7 +25,7 @@ import pytest
 import uvicorn
 
 from dayzero_twin.mock_server.app import MockApp, create_app
-from dayzero_twin.mock_server.server import GuardedH11Protocol, server_options
+from dayzero_twin.mock_server.server import GuardedHttpToolsProtocol, server_options
 from tests.conftest import mock_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -92,9 +92,9 @@ def status_of(answer: bytes) -> int:
 
 def test_the_cli_serves_with_the_guarded_protocol() -> None:
     options = server_options(mock_config(max_header_bytes=4096, header_timeout_seconds=5))
-    assert options["http"].func is GuardedH11Protocol
+    assert options["http"].func is GuardedHttpToolsProtocol
     assert options["http"].keywords["limits"].header_timeout == 5
-    assert options["h11_max_incomplete_event_size"] == 4096
+    assert options["http"].keywords["limits"].max_header_bytes == 4096
 
 
 def test_a_silent_connection_is_closed_after_the_header_timeout() -> None:
