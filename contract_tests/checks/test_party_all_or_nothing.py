@@ -26,7 +26,7 @@ from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import expect_imported, import_file, json_items
-from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES
+from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KIND_NAMES, kind_named
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_PARTIES = (
@@ -95,7 +95,7 @@ def test_refused_file_leaves_no_party(
     api: Api, marks: RunMarks, registry: Registry, kind: str
 ) -> None:
     refused, later, want = _refused_then_fresh(kind, marks)
-    column = "unit_price" if kind == "invoices" else "amount"
+    column = kind_named(kind).amount
     done = import_file(api, kind, refused)
     expect_import_failed(done.response, f"a {kind} file with one bad cell", [Cell(2, column)])
     again = import_file(api, kind, later)
@@ -103,7 +103,7 @@ def test_refused_file_leaves_no_party(
         again.response, 201, "schema: bulk create answers 201", f"the later valid {kind} file"
     )
     [item] = json_items(again.response) or [{}]
-    noun = "customer" if kind == "invoices" else "vendor"
+    noun = kind_named(kind).party
     for field, wanted in want.items():
         require(
             _same(field, item.get(field), wanted),

@@ -29,6 +29,7 @@ class Kind:
     party_key: str  # the column a party is found by (case-insensitively)
     columns: tuple[str, ...]  # every column of the contract's file, in template order
     required: tuple[str, ...]  # the columns a file cannot do without
+    amount: str  # the column of money in decimal text (CONTRACT §3: cents, half-up)
     list_schema: str  # the slices' schema of the bulk 201 body
     fields: tuple[str, ...]  # what must read back equal (CONTRACT §5)
     moments: tuple[str, ...]  # date-times that must read back the same instant
@@ -69,6 +70,7 @@ INVOICES = Kind(
         "unit_price",
     ),
     required=("customer_email", "due_date", "item_description", "unit_price"),
+    amount="unit_price",
     list_schema="InvoiceListResponse",
     fields=(
         *COMMON_FIELDS,
@@ -102,6 +104,7 @@ BILLS = Kind(
         "type",
     ),
     required=("vendor_name", "amount"),
+    amount="amount",
     list_schema="BillsListResponse",
     fields=(
         *COMMON_FIELDS,

@@ -35,6 +35,7 @@ from typing import Any
 
 import orjson
 
+from dayzero_twin.mock_server.domain.kinds import KINDS
 from dayzero_twin.mock_server.domain.world import Party
 from dayzero_twin.mock_server.storage.budget import (
     Budget,
@@ -52,8 +53,8 @@ from dayzero_twin.mock_server.storage.errors import (
 from dayzero_twin.mock_server.storage.lock import DataDirLock
 from dayzero_twin.mock_server.storage.uploads import BlobDir, Upload
 
-ENTITY_KINDS = ("invoices", "bills")
-PARTY_KIND = {"invoices": "customers", "bills": "vendors"}
+ENTITY_KINDS = tuple(kind.name for kind in KINDS)
+PARTY_KIND = {kind.name: kind.party_kind for kind in KINDS}
 
 Entity = dict[str, Any]
 
