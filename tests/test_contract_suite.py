@@ -67,10 +67,11 @@ class SuiteRun:
 
 
 @contextmanager
-def served() -> Iterator[str]:
-    """The process serving every mutant and the faithful mock; its root URL."""
+def served(module: str = "tests.mutants") -> Iterator[str]:
+    """The process serving every mutant and the faithful mock (or, with
+    ``tests.variants``, every faithful variant); its root URL."""
     process = subprocess.Popen(
-        [sys.executable, "-m", "tests.mutants"],
+        [sys.executable, "-m", module],
         cwd=ROOT,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
@@ -83,9 +84,9 @@ def served() -> Iterator[str]:
         while time.monotonic() < deadline and not line.startswith("READY"):
             line = process.stdout.readline()
             if not line and process.poll() is not None:
-                raise RuntimeError(f"the mutant server exited with {process.returncode}")
+                raise RuntimeError(f"{module} exited with {process.returncode}")
         if not line.startswith("READY"):
-            raise RuntimeError("the mutant server did not start")
+            raise RuntimeError(f"{module} did not start")
         yield f"http://127.0.0.1:{line.split()[1]}"
     finally:
         process.terminate()

@@ -16,8 +16,6 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -25,10 +23,10 @@ import pytest
 from tests.test_contract_suite import (
     PROOF_SECONDS,
     ROOT,
-    SERVER_START_SECONDS,
     WORKERS,
     SuiteRun,
     outcome,
+    served,
     suite_argv,
 )
 from tests.variants.catalogue import VARIANTS, Variant
@@ -36,40 +34,10 @@ from tests.variants.catalogue import VARIANTS, Variant
 PREFIX = "/m/"
 
 
-@contextmanager
-def served_variants() -> Iterator[str]:
-    """The process serving every variant (``python -m tests.variants``); its root URL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "tests.variants"],
-        cwd=ROOT,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    try:
-        assert process.stdout is not None
-        deadline = time.monotonic() + SERVER_START_SECONDS
-        line = ""
-        while time.monotonic() < deadline and not line.startswith("READY"):
-            line = process.stdout.readline()
-            if not line and process.poll() is not None:
-                raise RuntimeError(f"the variant server exited with {process.returncode}")
-        if not line.startswith("READY"):
-            raise RuntimeError("the variant server did not start")
-        yield f"http://127.0.0.1:{line.split()[1]}"
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait(timeout=10)
-
-
 @pytest.fixture(scope="module")
 def variant_runs() -> dict[str, SuiteRun]:
     started = time.monotonic()
-    with served_variants() as root_url, tempfile.TemporaryDirectory() as scratch:
+    with served("tests.variants") as root_url, tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         jobs = [
             {
