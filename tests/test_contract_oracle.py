@@ -31,6 +31,8 @@ from dayzero_twin.contract_tests.support.oracle import (
     line_amount,
 )
 
+BUSINESS = "b5a1c6de-0000-4000-8000-000000000001"
+
 
 @pytest.mark.parametrize(
     ("text", "expected"),
@@ -128,10 +130,20 @@ def test_lax_model_matches_pydantic_lax_mode(schema: dict, value: object, accept
 
 def test_tampering_changes_exactly_one_character_of_the_signature() -> None:
     url = "https://files.example.com/up/abc?key=k&expires=1&signature=deadbeef0"
-    changed = tampered(url)
+    changed = tampered(url, BUSINESS)
     before, after = dict(parse_qsl(urlsplit(url).query)), dict(parse_qsl(urlsplit(changed).query))
     assert after["signature"] != before["signature"]
     assert {k: v for k, v in after.items() if k != "signature"} == {
         k: v for k, v in before.items() if k != "signature"
     }
-    assert tampered("https://files.example.com/up/abc0") == "https://files.example.com/up/abc1"
+    assert tampered("https://files.example.com/up/abc0", BUSINESS) == (
+        "https://files.example.com/up/abc1"
+    )
+
+
+def test_tampering_never_edits_a_business_id() -> None:
+    """A longer value naming the business is passed over: edited, it would name a business
+    the suite was not given, which a broken implementation might store into."""
+    url = f"https://files.example.com/up/abc?business={BUSINESS.upper()}&signature=beef"
+    after = dict(parse_qsl(urlsplit(tampered(url, BUSINESS)).query))
+    assert after == {"business": BUSINESS.upper(), "signature": "bee0"}

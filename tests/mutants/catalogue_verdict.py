@@ -308,19 +308,55 @@ class NumbersNotTrimmed(UploadRewriter):
 # -- upload URLs tampered part by part (CONTRACT §2) ----------------------------------
 
 
-class ExpiryUnsigned(RemembersPresigned):
-    """The expiry is not covered by the signature: a URL whose expiry was changed works."""
+class PartUnsigned(RemembersPresigned):
+    """One query parameter of the upload URL is not verified: a URL whose ``part`` alone was
+    changed or dropped is served as the genuine one."""
+
+    part = ""
 
     async def on_request(self, req: Req) -> Req | Resp:
         original = self.queries.get(req.path) if req.method == "PUT" else None
         if original is None:
             return req
         sent, signed = dict(parse_qsl(req.query)), dict(parse_qsl(original))
-        if sent.keys() == signed.keys() and {
-            name for name in sent if sent[name] != signed[name]
-        } == {"expires"}:
+        others_intact = {k: v for k, v in sent.items() if k != self.part} == {
+            k: v for k, v in signed.items() if k != self.part
+        }
+        if others_intact and sent.get(self.part) != signed.get(self.part):
             return replace(req, query=original)
         return req
+
+
+class ExpiryUnsigned(PartUnsigned):
+    part = "expires"
+
+
+class BusinessUnsigned(PartUnsigned):
+    part = "business"
+
+
+class KeyUnsigned(PartUnsigned):
+    part = "key"
+
+
+class ContentTypeUnsigned(PartUnsigned):
+    part = "content_type"
+
+
+class SignatureUnchecked(PartUnsigned):
+    part = "signature"
+
+
+class UploadPathUnchecked(RemembersPresigned):
+    """The upload id in the URL's path is not checked against the signed key: a genuine
+    query under another path is served as the genuine URL."""
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        if req.method != "PUT" or req.path in self.queries:
+            return req
+        paths = {query: path for path, query in self.queries.items()}
+        genuine = paths.get(req.query)
+        return req if genuine is None else replace(req, path=genuine)
 
 
 # -- concurrency (CONTRACT §3.1) ----------------------------------------------------------
@@ -470,7 +506,47 @@ MUTANTS_VERDICT: tuple[Mutant, ...] = (
         "an upload URL with a changed expiry is accepted",
         ExpiryUnsigned,
         "test_every_part_of_an_upload_url_is_signed",
-        (("test_every_part_of_an_upload_url_is_signed", "every part is signed"),),
+        (("test_every_part_of_an_upload_url_is_signed", "query expires changed"),),
+    ),
+    Mutant(
+        "business-unsigned",
+        7,
+        "an upload URL with the business changed or dropped is accepted",
+        BusinessUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query business"),),
+    ),
+    Mutant(
+        "key-unsigned",
+        7,
+        "an upload URL with the key changed or dropped is accepted",
+        KeyUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query key"),),
+    ),
+    Mutant(
+        "content-type-unsigned",
+        7,
+        "an upload URL with the content type changed or dropped is accepted",
+        ContentTypeUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query content_type"),),
+    ),
+    Mutant(
+        "signature-unchecked",
+        7,
+        "an upload URL with the signature changed or dropped is accepted",
+        SignatureUnchecked,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query signature"),),
+    ),
+    Mutant(
+        "upload-path-unchecked",
+        7,
+        "an upload URL with the path (upload id) changed or dropped is accepted",
+        UploadPathUnchecked,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "last path segment"),),
     ),
     Mutant(
         "numbers-race",
