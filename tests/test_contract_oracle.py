@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 
+from dayzero_twin.contract_tests.support.assertions import Window
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import (
     RunMarks,
@@ -147,3 +151,20 @@ def test_tampering_never_edits_a_business_id() -> None:
     url = f"https://files.example.com/up/abc?business={BUSINESS.upper()}&signature=beef"
     after = dict(parse_qsl(urlsplit(tampered(url, BUSINESS)).query))
     assert after == {"business": BUSINESS.upper(), "signature": "bee0"}
+
+
+def test_the_window_follows_the_servers_date_header() -> None:
+    """A server 20 minutes ahead, consistently, is on time by its own clock; without a
+    single valid Date the local clock is all there is."""
+    started = datetime(2026, 11, 30, 8, 0, 0, 250_000, tzinfo=UTC)
+    finished = started + timedelta(seconds=1)
+    ahead = started + timedelta(minutes=20)
+    dated = httpx.Response(201, headers={"date": format_datetime(finished + timedelta(minutes=20))})
+    window = Window.around(started, finished, dated)
+    assert window.contains(ahead)
+    assert not window.contains(started - timedelta(minutes=6))
+    for headers in ({}, {"date": "yesterday"}):
+        local = Window.around(started, finished, httpx.Response(201, headers=headers))
+        assert local.offset is None and local.contains(started) and not local.contains(ahead)
+    twice = httpx.Response(201, headers=[("date", format_datetime(ahead))] * 2)
+    assert Window.around(started, finished, twice).offset is None

@@ -108,7 +108,8 @@ def test_presigned_upload_then_import(
     )
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, ticket["s3_key"], None))
-    imported = Imported(response, Window(started, datetime.now(UTC)), ticket["s3_key"])
+    window = Window.around(started, datetime.now(UTC), response)
+    imported = Imported(response, window, ticket["s3_key"])
     expect_imported(api, registry, kind, file, imported, None)
 
 

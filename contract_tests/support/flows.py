@@ -54,7 +54,7 @@ def import_file(
     key = api.upload_key(data, headers=headers)
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, key, flag), headers=headers)
-    return Imported(response, Window(started, datetime.now(UTC)), key)
+    return Imported(response, Window.around(started, datetime.now(UTC), response), key)
 
 
 def expect_imported(

@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -359,6 +360,25 @@ class UploadPathUnchecked(RemembersPresigned):
         return req if genuine is None else replace(req, path=genuine)
 
 
+# -- timestamps by the server's own clock (reference: created_at, RFC 9110 Date) ---------
+
+STAMP_SHIFT = timedelta(minutes=20)
+
+
+class StampsOffOwnClock(Rewriter):
+    """created_at/updated_at 20 minutes after the server's own ``Date``: unlike a skewed
+    clock (a faithful variant), the stamps disagree with the server that wrote them."""
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        def shift(entity: dict[str, Any]) -> None:
+            for name in ("created_at", "updated_at"):
+                if isinstance(entity.get(name), str):
+                    moment = datetime.fromisoformat(entity[name].replace("Z", "+00:00"))
+                    entity[name] = (moment + STAMP_SHIFT).isoformat()
+
+        return edit_entities(resp, shift)
+
+
 # -- concurrency (CONTRACT §3.1) ----------------------------------------------------------
 
 
@@ -547,6 +567,14 @@ MUTANTS_VERDICT: tuple[Mutant, ...] = (
         UploadPathUnchecked,
         "test_every_part_of_an_upload_url_is_signed",
         (("test_every_part_of_an_upload_url_is_signed", "last path segment"),),
+    ),
+    Mutant(
+        "stamps-off-own-clock",
+        4,
+        "created_at/updated_at 20 minutes off the server's own Date header",
+        StampsOffOwnClock,
+        "test_hard_bill_file",
+        (("test_hard_bill_file", "recent timestamps"),),
     ),
     Mutant(
         "numbers-race",

@@ -18,7 +18,8 @@ import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -338,6 +339,35 @@ class OtherKeysAndUrls(Rewriter):
         return resp
 
 
+SKEW = timedelta(minutes=20)
+CLOCK_STAMPS = ("created_at", "updated_at")  # the server's clock; due_on etc. are the file's
+
+
+class SkewedClock(JsonRewriter):
+    """The server's clock runs 20 minutes ahead of the CI machine's, consistently: every
+    timestamp it writes and its ``Date`` header. Nothing in the contract ties an
+    implementation's clock to its client's (the reference pages: `created_at` is the
+    "Creation timestamp"; RFC 9110 §6.6.1: ``Date`` is when the server originated the
+    message). The variants' server sends no ``Date`` of its own, so this is the only one."""
+
+    def edit(self, req: Req, body: Any) -> Any:
+        def shift(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            out = dict(value)
+            for name in CLOCK_STAMPS:
+                if isinstance(out.get(name), str) and DATE_TIME.match(out[name]):
+                    moment = datetime.fromisoformat(out[name].replace("Z", "+00:00"))
+                    out[name] = (moment + SKEW).isoformat()
+            return out
+
+        return _walk(body, shift)
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        resp = await super().on_response(req, resp)
+        return resp.with_header("date", format_datetime(datetime.now(UTC) + SKEW, usegmt=True))
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "optional-absent",
@@ -425,5 +455,12 @@ VARIANTS: tuple[Variant, ...] = (
         OtherKeysAndUrls,
         "test_uploads or test_tampering or test_key_edited or test_unknown_key or test_hard "
         "or test_links_chain or test_operation and upload",
+    ),
+    Variant(
+        "clock-20-min-ahead",
+        "a server clock 20 minutes ahead of the client's, in its timestamps and Date header",
+        SkewedClock,
+        "test_hard or test_every_created or test_later_imports or test_presigned_upload "
+        "or test_refused_file or test_links_chain or test_bulk_response",
     ),
 )
