@@ -9,11 +9,15 @@ from __future__ import annotations
 
 import csv
 import io
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
+from email.utils import format_datetime
 from urllib.parse import parse_qsl, urlsplit
 
+import httpx
 import pytest
 
+from dayzero_twin.contract_tests.support.assertions import Window
 from dayzero_twin.contract_tests.support.csvfile import CsvFile
 from dayzero_twin.contract_tests.support.datagen import (
     RunMarks,
@@ -30,6 +34,8 @@ from dayzero_twin.contract_tests.support.oracle import (
     expected_invoices,
     line_amount,
 )
+
+BUSINESS = "b5a1c6de-0000-4000-8000-000000000001"
 
 
 @pytest.mark.parametrize(
@@ -128,10 +134,37 @@ def test_lax_model_matches_pydantic_lax_mode(schema: dict, value: object, accept
 
 def test_tampering_changes_exactly_one_character_of_the_signature() -> None:
     url = "https://files.example.com/up/abc?key=k&expires=1&signature=deadbeef0"
-    changed = tampered(url)
+    changed = tampered(url, BUSINESS)
     before, after = dict(parse_qsl(urlsplit(url).query)), dict(parse_qsl(urlsplit(changed).query))
     assert after["signature"] != before["signature"]
     assert {k: v for k, v in after.items() if k != "signature"} == {
         k: v for k, v in before.items() if k != "signature"
     }
-    assert tampered("https://files.example.com/up/abc0") == "https://files.example.com/up/abc1"
+    assert tampered("https://files.example.com/up/abc0", BUSINESS) == (
+        "https://files.example.com/up/abc1"
+    )
+
+
+def test_tampering_never_edits_a_business_id() -> None:
+    """A longer value naming the business is passed over: edited, it would name a business
+    the suite was not given, which a broken implementation might store into."""
+    url = f"https://files.example.com/up/abc?business={BUSINESS.upper()}&signature=beef"
+    after = dict(parse_qsl(urlsplit(tampered(url, BUSINESS)).query))
+    assert after == {"business": BUSINESS.upper(), "signature": "bee0"}
+
+
+def test_the_window_follows_the_servers_date_header() -> None:
+    """A server 20 minutes ahead, consistently, is on time by its own clock; without a
+    single valid Date the local clock is all there is."""
+    started = datetime(2026, 11, 30, 8, 0, 0, 250_000, tzinfo=UTC)
+    finished = started + timedelta(seconds=1)
+    ahead = started + timedelta(minutes=20)
+    dated = httpx.Response(201, headers={"date": format_datetime(finished + timedelta(minutes=20))})
+    window = Window.around(started, finished, dated)
+    assert window.contains(ahead)
+    assert not window.contains(started - timedelta(minutes=6))
+    for headers in ({}, {"date": "yesterday"}):
+        local = Window.around(started, finished, httpx.Response(201, headers=headers))
+        assert local.offset is None and local.contains(started) and not local.contains(ahead)
+    twice = httpx.Response(201, headers=[("date", format_datetime(ahead))] * 2)
+    assert Window.around(started, finished, twice).offset is None

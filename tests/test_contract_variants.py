@@ -2,11 +2,12 @@
 
 A faithful variant (``tests/variants``) is the mock making another legal choice where
 the contract leaves room: optional fields absent, extra fields, other messages, offsets,
-numbers, cursors, keys and URLs, envelopes, latency, gzip, undocumented bodies in plain
-text, strict booleans. The suite runs against each (its ``select``-ed checks, with few
-generated examples, like a mutant) and must pass: a failure is a check that asserts
-something no sentence of the contract says. Skips are allowed (a variant may make a
-check inapplicable, e.g. keys that do not spell the business id).
+numbers, cursors, keys and URLs (opaque, or S3-style), envelopes, latency, gzip,
+undocumented bodies in plain text, strict booleans, a server clock 20 minutes ahead.
+The suite runs against each (its ``select``-ed checks, with few generated examples,
+like a mutant) and must pass: a failure is a check that asserts something no sentence
+of the contract says. Skips are allowed (a variant may make a check inapplicable, e.g.
+keys that do not spell the business id).
 """
 
 from __future__ import annotations

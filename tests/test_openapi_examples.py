@@ -6,9 +6,9 @@ included, and (2) be what the mock really answers: the request examples, sent as
 stand to a mock started with ``--seed 0 --clock 2026-01-15T09:00:00Z`` and reached as
 http://127.0.0.1:4010, in the order below, give exactly the response examples.
 
-The ``x-business-id`` example is not in the slices (it would steer schemathesis'
-generation, see ``mock_server/endpoints/docs.py``): the docs' copy of the bundle adds
-the world's first business, and the replay uses that.
+The ``x-business-id`` example in the slices is the default world's first business; the
+docs' copy of the bundle names the running mock's first business instead (the same one
+unless ``--world`` gives others, see ``mock_server/endpoints/docs.py``).
 """
 
 from __future__ import annotations
@@ -122,6 +122,7 @@ def test_the_examples_are_the_mocks_real_answers(
     docs_copy = seeded.get("/__mock/docs/openapi.json").json()
     business = docs_copy["components"]["parameters"]["BusinessIdHeader"]["example"]
     assert business == "b5a1c6de-0000-4000-8000-000000000001"
+    assert bundle["components"]["parameters"]["BusinessIdHeader"]["example"] == business
     headers = {"Authorization": f"Bearer {TOKEN}", "x-business-id": business}
 
     def answered(response: Any, path: str, method: str, status: str) -> None:

@@ -3,10 +3,15 @@ with 403", for every part of the URL a client could edit, each on its own.
 
 The URL is opaque: whatever query parameters it has (key, business, expiry, content
 type, signature, …) are edited one at a time — a number pushed a day later (an expiry
-extended), any other value changed in its last character — and each is dropped once;
-the last path segment is changed too. Every such PUT must be 403. Then the key must
-still be unknown (nothing was stored: 400), and the genuine URL must work, which proves
-the refusals came from the edits.
+extended), a value that names the business swapped for the second business the suite was
+given, any other value changed in its last character — and each is dropped once; the
+last path segment is changed too. Every such PUT must be 403. Then the key must still be
+unknown (nothing was stored: 400), and the genuine URL must work, which proves the
+refusals came from the edits.
+
+Nothing is created outside the businesses the suite is given: a business id is never
+edited into another one. Without ``--second-business-id`` a part naming the business is
+only dropped, not changed.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ from dayzero_twin.contract_tests.checks.test_uploads import presign
 from dayzero_twin.contract_tests.support.assertions import expect_import_failed, expect_status
 from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
-from dayzero_twin.contract_tests.support.flows import bulk_body
+from dayzero_twin.contract_tests.support.flows import bulk_body, flip_last, names_business
 from dayzero_twin.contract_tests.support.rules import require, rule
 
 RULE_PART = "CONTRACT §2 a tampered upload URL is refused with 403: every part is signed"
@@ -32,36 +37,43 @@ class Tampered:
     url: str
 
 
-def _changed(value: str) -> str:
-    """A day later for a number (an extended expiry); else the last character changed."""
+def _changed(value: str, business_id: str, second_business_id: str | None) -> str | None:
+    """A day later for a number (an extended expiry); the second business for a value
+    naming the business (``None`` without one); else the last character changed."""
+    if names_business(value, business_id):
+        if second_business_id is None:
+            return None
+        return value[: len(value) - len(business_id)] + second_business_id
     if value.isdigit():
         return str(int(value) + A_DAY)
-    last = value[-1:]
-    if last and last in "0123456789abcdefABCDEF":
-        return value[:-1] + ("1" if last == "0" else "0")
-    return value[:-1] + ("B" if last == "A" else "A")
+    return flip_last(value)
 
 
-def tamperings(url: str) -> list[Tampered]:
+def tamperings(url: str, business_id: str, second_business_id: str | None) -> list[Tampered]:
     """Every single-part edit of ``url`` a client could make."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     out = []
     for index, (name, value) in enumerate(query):
-        edited = [*query[:index], (name, _changed(value)), *query[index + 1 :]]
-        out.append(
-            Tampered(f"query {name} changed", urlunsplit(parts._replace(query=urlencode(edited))))
-        )
+        changed = _changed(value, business_id, second_business_id)
+        if changed is not None:
+            edited = [*query[:index], (name, changed), *query[index + 1 :]]
+            out.append(
+                Tampered(
+                    f"query {name} changed", urlunsplit(parts._replace(query=urlencode(edited)))
+                )
+            )
         dropped = [*query[:index], *query[index + 1 :]]
         out.append(
             Tampered(f"query {name} dropped", urlunsplit(parts._replace(query=urlencode(dropped))))
         )
     head, _, last = parts.path.rpartition("/")
-    if last:
+    changed = _changed(last, business_id, second_business_id) if last else None
+    if changed is not None:
         out.append(
             Tampered(
                 "last path segment changed",
-                urlunsplit(parts._replace(path=f"{head}/{_changed(last)}")),
+                urlunsplit(parts._replace(path=f"{head}/{changed}")),
             )
         )
     return out
@@ -72,7 +84,9 @@ def test_every_part_of_an_upload_url_is_signed(api: Api, marks: RunMarks) -> Non
     ticket = presign(api)
     file = simple_file("invoices", marks, 1, "tamper-parts")
     data = file.to_bytes()
-    for tampered in tamperings(ticket["upload_url"]):
+    settings = api.settings
+    edits = tamperings(ticket["upload_url"], settings.business_id, settings.second_business_id)
+    for tampered in edits:
         response = api.put_upload_url(tampered.url, data)
         expect_status(response, 403, RULE_PART, f"PUT to the upload URL, {tampered.part}")
     unknown = api.bulk("invoices", bulk_body("invoices", ticket["s3_key"], None))

@@ -587,7 +587,7 @@ class Judge:
                     flag=flag,
                     business_id=business_id,
                     registry=business.registry,
-                    window=Window(exchange.started, exchange.finished),
+                    window=Window.around(exchange.started, exchange.finished, response),
                 )
         finally:
             self._remember(kind, business, items, exchange)

@@ -7,6 +7,7 @@ the contract promises no order.
 
 from __future__ import annotations
 
+import email.utils
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -23,6 +24,7 @@ from dayzero_twin.contract_tests.support.rules import excerpt, fail, require
 
 UUID_RE = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CLOCK_SKEW = timedelta(minutes=5)
+DATE_RESOLUTION = timedelta(seconds=1)  # a Date header drops the fraction of a second
 
 
 def is_uuid(value: Any) -> TypeGuard[str]:
@@ -292,13 +294,54 @@ class Registry:
 
 @dataclass(frozen=True)
 class Window:
-    """When the request was made: created entities must be stamped inside it (± skew)."""
+    """When the request was made: created entities must be stamped inside it (± skew).
+
+    By the *server's* clock where it tells its time: the reference pages call `created_at`
+    the "Creation timestamp", the moment the server created the entity, and say nothing of
+    the client's clock; a staging API whose clock is minutes off from the CI machine's is
+    still faithful. RFC 9110 §6.6.1: the ``Date`` header is "the date and time at which
+    the message was originated", and an origin server with a clock must send it. So
+    ``offset`` (server clock − local clock, from that header) shifts the window; without a
+    ``Date`` the local clock is all there is. The ± 5 minutes remain for a ``Date`` set by
+    a proxy in front of the application, or a stamp taken at the start of a long import.
+    """
 
     started: datetime
     finished: datetime
+    offset: timedelta | None = None  # None: the server did not tell its time
+
+    @classmethod
+    def around(cls, started: datetime, finished: datetime, response: httpx.Response) -> Window:
+        """The window of a request timed locally from ``started`` to ``finished``, moved to
+        the server's clock by ``response``'s ``Date`` header when it has a valid one."""
+        server_now = server_date(response)
+        # Date is whole seconds and set while the response was made: finished is its bound.
+        return cls(started, finished, None if server_now is None else server_now - finished)
 
     def contains(self, moment: datetime) -> bool:
-        return self.started - CLOCK_SKEW <= moment <= self.finished + CLOCK_SKEW
+        shift = self.offset or timedelta(0)
+        low = self.started + shift - CLOCK_SKEW - DATE_RESOLUTION
+        return low <= moment <= self.finished + shift + CLOCK_SKEW
+
+    def describe(self) -> str:
+        shift = self.offset or timedelta(0)
+        clock = "local clock" if self.offset is None else f"server clock: Date {shift} off ours"
+        return (
+            f"{(self.started + shift).isoformat()} .. "
+            f"{(self.finished + shift).isoformat()}, ± {CLOCK_SKEW}, {clock}"
+        )
+
+
+def server_date(response: httpx.Response) -> datetime | None:
+    """The one valid ``Date`` header of ``response`` (RFC 9110 §6.6.1), else ``None``."""
+    values = response.headers.get_list("date")
+    if len(values) != 1:
+        return None
+    try:
+        moment = email.utils.parsedate_to_datetime(values[0])
+    except (TypeError, ValueError):
+        return None
+    return moment if moment.tzinfo is not None else None
 
 
 def expect_timestamps(
@@ -313,9 +356,9 @@ def expect_timestamps(
         stamps[name] = stamp
         require(
             window.contains(stamp),
-            "reference: created_at is the Creation timestamp (recent timestamps, ± 5 min)",
-            f"{where}: {name} {item.get(name)} is outside the request's time "
-            f"({window.started.isoformat()} .. {window.finished.isoformat()}, ± {CLOCK_SKEW})",
+            "reference: created_at is the Creation timestamp (recent timestamps, ± 5 min, "
+            "by the server's clock: its Date header, RFC 9110 §6.6.1)",
+            f"{where}: {name} {item.get(name)} is outside the request's time ({window.describe()})",
             response,
         )
     require(

@@ -54,7 +54,7 @@ def import_file(
     key = api.upload_key(data, headers=headers)
     started = datetime.now(UTC)
     response = api.bulk(kind, bulk_body(kind, key, flag), headers=headers)
-    return Imported(response, Window(started, datetime.now(UTC)), key)
+    return Imported(response, Window.around(started, datetime.now(UTC), response), key)
 
 
 def expect_imported(
@@ -147,7 +147,7 @@ def json_items(response: httpx.Response) -> list[dict[str, Any]]:
     return [item for item in items or [] if isinstance(item, dict)]
 
 
-def _flip(text: str) -> str:
+def flip_last(text: str) -> str:
     """Change the last character, staying within its alphabet (hex stays hex)."""
     last = text[-1:]
     if last and last in "0123456789abcdefABCDEF":
@@ -157,14 +157,22 @@ def _flip(text: str) -> str:
     return text[:-1] + replacement
 
 
-def tampered(url: str) -> str:
-    """``url`` with one character changed where a signature most likely lives."""
+def names_business(value: str, business_id: str) -> bool:
+    """Whether ``value`` ends with the business id: flipping its last character would name
+    another business, one a broken implementation might then store into."""
+    return value.lower().endswith(business_id.lower())
+
+
+def tampered(url: str, business_id: str) -> str:
+    """``url`` with one character changed where a signature most likely lives (never in a
+    business id: the suite creates nothing outside the businesses it is given)."""
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
-    if query:
-        index = max(range(len(query)), key=lambda i: len(query[i][1]))
+    editable = [i for i, (_, value) in enumerate(query) if not names_business(value, business_id)]
+    if editable:
+        index = max(editable, key=lambda i: len(query[i][1]))
         name, value = query[index]
-        query[index] = (name, _flip(value))
+        query[index] = (name, flip_last(value))
         return urlunsplit(parts._replace(query=urlencode(query)))
     head, _, last = parts.path.rpartition("/")
-    return urlunsplit(parts._replace(path=f"{head}/{_flip(last)}"))
+    return urlunsplit(parts._replace(path=f"{head}/{flip_last(last)}"))

@@ -100,9 +100,9 @@ def docs_routes(spec: CompiledSpec, public_base_url: str | None) -> list[BaseRou
 def _with_business_example(document: dict[str, Any], request: Request) -> dict[str, Any]:
     """The components with this mock's first business as the ``x-business-id`` example.
 
-    Swagger UI pre-fills "Try it out" from it. It lives in the docs' copy, not in the
-    slices: an example there steers schemathesis' generation, and the contract suite's
-    stateful chain then no longer reaches a created id within its budget.
+    Swagger UI pre-fills "Try it out" from it. The slices carry the default world's first
+    business as the example; a mock started with ``--world`` has other businesses, so the
+    docs' copy names the one this mock really serves.
     """
     components: dict[str, Any] = document.get("components", {})
     header = components.get("parameters", {}).get(BUSINESS_PARAMETER)

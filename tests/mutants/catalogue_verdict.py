@@ -13,6 +13,7 @@ import csv
 import io
 import re
 from dataclasses import replace
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qsl
 
@@ -308,19 +309,74 @@ class NumbersNotTrimmed(UploadRewriter):
 # -- upload URLs tampered part by part (CONTRACT §2) ----------------------------------
 
 
-class ExpiryUnsigned(RemembersPresigned):
-    """The expiry is not covered by the signature: a URL whose expiry was changed works."""
+class PartUnsigned(RemembersPresigned):
+    """One query parameter of the upload URL is not verified: a URL whose ``part`` alone was
+    changed or dropped is served as the genuine one."""
+
+    part = ""
 
     async def on_request(self, req: Req) -> Req | Resp:
         original = self.queries.get(req.path) if req.method == "PUT" else None
         if original is None:
             return req
         sent, signed = dict(parse_qsl(req.query)), dict(parse_qsl(original))
-        if sent.keys() == signed.keys() and {
-            name for name in sent if sent[name] != signed[name]
-        } == {"expires"}:
+        others_intact = {k: v for k, v in sent.items() if k != self.part} == {
+            k: v for k, v in signed.items() if k != self.part
+        }
+        if others_intact and sent.get(self.part) != signed.get(self.part):
             return replace(req, query=original)
         return req
+
+
+class ExpiryUnsigned(PartUnsigned):
+    part = "expires"
+
+
+class BusinessUnsigned(PartUnsigned):
+    part = "business"
+
+
+class KeyUnsigned(PartUnsigned):
+    part = "key"
+
+
+class ContentTypeUnsigned(PartUnsigned):
+    part = "content_type"
+
+
+class SignatureUnchecked(PartUnsigned):
+    part = "signature"
+
+
+class UploadPathUnchecked(RemembersPresigned):
+    """The upload id in the URL's path is not checked against the signed key: a genuine
+    query under another path is served as the genuine URL."""
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        if req.method != "PUT" or req.path in self.queries:
+            return req
+        paths = {query: path for path, query in self.queries.items()}
+        genuine = paths.get(req.query)
+        return req if genuine is None else replace(req, path=genuine)
+
+
+# -- timestamps by the server's own clock (reference: created_at, RFC 9110 Date) ---------
+
+STAMP_SHIFT = timedelta(minutes=20)
+
+
+class StampsOffOwnClock(Rewriter):
+    """created_at/updated_at 20 minutes after the server's own ``Date``: unlike a skewed
+    clock (a faithful variant), the stamps disagree with the server that wrote them."""
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        def shift(entity: dict[str, Any]) -> None:
+            for name in ("created_at", "updated_at"):
+                if isinstance(entity.get(name), str):
+                    moment = datetime.fromisoformat(entity[name].replace("Z", "+00:00"))
+                    entity[name] = (moment + STAMP_SHIFT).isoformat()
+
+        return edit_entities(resp, shift)
 
 
 # -- concurrency (CONTRACT §3.1) ----------------------------------------------------------
@@ -470,7 +526,55 @@ MUTANTS_VERDICT: tuple[Mutant, ...] = (
         "an upload URL with a changed expiry is accepted",
         ExpiryUnsigned,
         "test_every_part_of_an_upload_url_is_signed",
-        (("test_every_part_of_an_upload_url_is_signed", "every part is signed"),),
+        (("test_every_part_of_an_upload_url_is_signed", "query expires changed"),),
+    ),
+    Mutant(
+        "business-unsigned",
+        7,
+        "an upload URL with the business changed or dropped is accepted",
+        BusinessUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query business"),),
+    ),
+    Mutant(
+        "key-unsigned",
+        7,
+        "an upload URL with the key changed or dropped is accepted",
+        KeyUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query key"),),
+    ),
+    Mutant(
+        "content-type-unsigned",
+        7,
+        "an upload URL with the content type changed or dropped is accepted",
+        ContentTypeUnsigned,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query content_type"),),
+    ),
+    Mutant(
+        "signature-unchecked",
+        7,
+        "an upload URL with the signature changed or dropped is accepted",
+        SignatureUnchecked,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "query signature"),),
+    ),
+    Mutant(
+        "upload-path-unchecked",
+        7,
+        "an upload URL with the path (upload id) changed or dropped is accepted",
+        UploadPathUnchecked,
+        "test_every_part_of_an_upload_url_is_signed",
+        (("test_every_part_of_an_upload_url_is_signed", "last path segment"),),
+    ),
+    Mutant(
+        "stamps-off-own-clock",
+        4,
+        "created_at/updated_at 20 minutes off the server's own Date header",
+        StampsOffOwnClock,
+        "test_hard_bill_file",
+        (("test_hard_bill_file", "recent timestamps"),),
     ),
     Mutant(
         "numbers-race",

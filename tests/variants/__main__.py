@@ -33,7 +33,10 @@ def main() -> int:
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
     app = VariantDispatcher([FAITHFUL, *(variant.name for variant in VARIANTS)])
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
+    # No Date header of uvicorn's: a variant whose clock differs (clock-20-min-ahead)
+    # sends its own, and a second one would make the server's time ambiguous.
+    config = uvicorn.Config(app, log_level="warning", lifespan="on", date_header=False)
+    server = uvicorn.Server(config)
     print(f"READY {sock.getsockname()[1]}", flush=True)
     server.run(sockets=[sock])
     return 0

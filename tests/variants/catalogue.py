@@ -14,13 +14,15 @@ import asyncio
 import base64
 import gzip
 import hashlib
+import hmac
 import itertools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
+from email.utils import format_datetime
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from tests.mutants.catalogue import (
     PRESIGN,
@@ -338,6 +340,105 @@ class OtherKeysAndUrls(Rewriter):
         return resp
 
 
+S3_ROUTE = "/__variant/s3/"
+S3_SECRET = b"variant-s3-secret"
+S3_LIFETIME = 900
+
+
+class S3StyleUrls(Rewriter):
+    """Presigned URLs laid out like S3's SigV4 ones (CONTRACT §2 fixes only that the URL
+    "carries its own signature" and is refused with 403 when tampered or expired): the
+    key in the path under a bucket, ``X-Amz-*`` parameters — algorithm, a credential with
+    slashes, a date-time, a relative expiry, signed headers — and an HMAC over all of
+    them. Keys are the mock's."""
+
+    def __init__(self, app: Any) -> None:
+        super().__init__(app)
+        self.targets: dict[str, tuple[str, str]] = {}  # signature -> the mock's path, query
+
+    @staticmethod
+    def sign(path: str, query: list[tuple[str, str]]) -> str:
+        message = "\n".join([path, *(f"{k}={v}" for k, v in sorted(query))]).encode()
+        return hmac.new(S3_SECRET, message, hashlib.sha256).hexdigest()
+
+    async def on_request(self, req: Req) -> Req | Resp:
+        if not (req.method == "PUT" and req.path.startswith(S3_ROUTE)):
+            return req
+        refused = Resp(403, [("content-type", "application/xml")], b"<Error>AccessDenied</Error>")
+        query = parse_qsl(req.query, keep_blank_values=True)
+        signed = [(k, v) for k, v in query if k != "X-Amz-Signature"]
+        names = {k for k, _ in signed}
+        if names != {
+            "X-Amz-Algorithm",
+            "X-Amz-Credential",
+            "X-Amz-Date",
+            "X-Amz-Expires",
+            "X-Amz-SignedHeaders",
+        } or len(signed) != len(names):
+            return refused
+        signature = dict(query).get("X-Amz-Signature", "")
+        target = self.targets.get(signature)
+        if target is None or not hmac.compare_digest(signature, self.sign(req.path, signed)):
+            return refused
+        fields = dict(signed)
+        issued = datetime.strptime(fields["X-Amz-Date"], "%Y%m%dT%H%M%SZ").replace(tzinfo=UTC)
+        if datetime.now(UTC) > issued + timedelta(seconds=int(fields["X-Amz-Expires"])):
+            return refused
+        return replace(req, path=target[0], query=target[1])
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        body = resp.json()
+        if not (req.method == "POST" and req.path == PRESIGN and resp.status == 200):
+            return resp
+        url = urlsplit(body["upload_url"])
+        root = req.scope.get("root_path", "")
+        path = f"{root}{S3_ROUTE}variant-bucket/{body['s3_key']}"
+        # The mock's own URL lives 5 s in the proof; so does this one.
+        lifetime = min(S3_LIFETIME, int(body.get("expires_in") or S3_LIFETIME))
+        now = datetime.now(UTC)
+        query = [
+            ("X-Amz-Algorithm", "AWS4-HMAC-SHA256"),
+            ("X-Amz-Credential", f"AKIAVARIANT/{now:%Y%m%d}/us-east-1/s3/aws4_request"),
+            ("X-Amz-Date", f"{now:%Y%m%dT%H%M%SZ}"),
+            ("X-Amz-Expires", str(lifetime)),
+            ("X-Amz-SignedHeaders", "host"),
+        ]
+        signature = self.sign(path.removeprefix(root), query)
+        self.targets[signature] = (url.path.removeprefix(root), url.query)
+        query.append(("X-Amz-Signature", signature))
+        new_url = urlunsplit(url._replace(path=path, query=urlencode(query)))
+        return resp.with_json({**body, "upload_url": new_url})
+
+
+SKEW = timedelta(minutes=20)
+CLOCK_STAMPS = ("created_at", "updated_at")  # the server's clock; due_on etc. are the file's
+
+
+class SkewedClock(JsonRewriter):
+    """The server's clock runs 20 minutes ahead of the CI machine's, consistently: every
+    timestamp it writes and its ``Date`` header. Nothing in the contract ties an
+    implementation's clock to its client's (the reference pages: `created_at` is the
+    "Creation timestamp"; RFC 9110 §6.6.1: ``Date`` is when the server originated the
+    message). The variants' server sends no ``Date`` of its own, so this is the only one."""
+
+    def edit(self, req: Req, body: Any) -> Any:
+        def shift(value: Any) -> Any:
+            if not isinstance(value, dict):
+                return value
+            out = dict(value)
+            for name in CLOCK_STAMPS:
+                if isinstance(out.get(name), str) and DATE_TIME.match(out[name]):
+                    moment = datetime.fromisoformat(out[name].replace("Z", "+00:00"))
+                    out[name] = (moment + SKEW).isoformat()
+            return out
+
+        return _walk(body, shift)
+
+    async def on_response(self, req: Req, resp: Resp) -> Resp:
+        resp = await super().on_response(req, resp)
+        return resp.with_header("date", format_datetime(datetime.now(UTC) + SKEW, usegmt=True))
+
+
 VARIANTS: tuple[Variant, ...] = (
     Variant(
         "optional-absent",
@@ -404,13 +505,13 @@ VARIANTS: tuple[Variant, ...] = (
         "gzip-compressed bodies",
         Gzip,
         "test_auth or test_uploads or test_hard or test_read_back or test_every_created or "
-        "test_operation or test_tampering",
+        "test_operation or tamper",
     ),
     Variant(
         "plain-undocumented",
         "plain-text/XML/empty bodies where the contract documents none (413, cursor 400, PUT)",
         PlainUndocumented,
-        "10_mib or test_malformed_cursor or test_uploads or test_tampering or "
+        "10_mib or test_malformed_cursor or test_uploads or tamper or "
         "test_operation and (GET or upload) or test_limits and put",
     ),
     Variant(
@@ -423,7 +524,20 @@ VARIANTS: tuple[Variant, ...] = (
         "other-keys-and-urls",
         "opaque keys without the business id, presigned URLs without a query",
         OtherKeysAndUrls,
-        "test_uploads or test_tampering or test_key_edited or test_unknown_key or test_hard "
+        "test_uploads or tamper or test_key_edited or test_unknown_key or test_hard "
         "or test_links_chain or test_operation and upload",
+    ),
+    Variant(
+        "s3-style-urls",
+        "presigned URLs laid out like S3 SigV4: key in the path, X-Amz-* parameters",
+        S3StyleUrls,
+        "test_uploads or tamper or test_operation and upload",
+    ),
+    Variant(
+        "clock-20-min-ahead",
+        "a server clock 20 minutes ahead of the client's, in its timestamps and Date header",
+        SkewedClock,
+        "test_hard or test_every_created or test_later_imports or test_presigned_upload "
+        "or test_refused_file or test_links_chain or test_bulk_response",
     ),
 )
