@@ -24,11 +24,11 @@ from starlette.types import Message, Receive, Scope, Send
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.base_url import scope_base_url
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.cors import CORS
 from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
 from dayzero_twin.mock_server.asgi.journal import BODY_CAPTURE_BYTES, Journal, Recorder
 from dayzero_twin.mock_server.offload import Offloader
-from dayzero_twin.mock_server.pipeline.bodies import read_capped
 
 ID = "4f0c1b2e-0000-4000-8000-000000000001"
 
@@ -371,5 +371,6 @@ def test_the_body_reader_caps_and_notices_disconnects() -> None:
     assert asyncio.run(read_capped(feed(part, last), None, 5)) == b"abcde"
     assert asyncio.run(read_capped(feed(part, last), None, 4)) is None
     assert asyncio.run(read_capped(feed(), "6", 5)) is None  # declared: nothing is read
+    assert asyncio.run(read_capped(feed(), b"6", 5)) is None  # as raw header bytes too
     with pytest.raises(ClientDisconnect):
         asyncio.run(read_capped(feed(part, {"type": "http.disconnect"}), None, 5))

@@ -22,9 +22,9 @@ import re
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.headers import first_header
 from dayzero_twin.mock_server.config import MockConfig
 
@@ -86,10 +86,7 @@ class AdminGuard:
             await _refuse(send, 403, refusal)
             return
         declared = first_header(headers, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _refuse(send, 413, self._too_large())
-            return
-        body = await _read_capped(receive, self.max_body)
+        body = await read_capped(receive, declared, self.max_body)
         if body is None:
             await _refuse(send, 413, self._too_large())
             return
@@ -145,23 +142,6 @@ class AdminGuard:
 
     def _too_large(self) -> str:
         return f"Admin request bodies are capped at {self.max_body} bytes"
-
-
-async def _read_capped(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` bytes."""
-    chunks: list[bytes] = []
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
 
 
 def _replay(body: bytes, receive: Receive) -> Receive:

@@ -20,6 +20,7 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dayzero_twin.mock_server.asgi import redact
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
 from dayzero_twin.mock_server.endpoints.inspector import inspector_routes
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
@@ -125,12 +126,10 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         request.scope[OPERATION_KEY] = "presigned_put"
         service.tick()
         limit = service.max_upload_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            # Not read at all; one byte over the limit lets the service order 403 before 413.
+        data = await read_capped(request.receive, request.headers.get("content-length"), limit)
+        if data is None:
+            # Not kept; one byte over the limit lets the service order 403 before 413.
             data = bytes(limit + 1)
-        else:
-            data = await _read_at_most(request, limit + 1)
         try:
             result = await in_thread(
                 service.put_presigned,
@@ -176,16 +175,6 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         ),
         *inspector_routes(),
     ]
-
-
-async def _read_at_most(request: Request, limit: int) -> bytes:
-    """The body, or its first ``limit`` bytes: a client cannot make the mock hold more."""
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer.extend(chunk[: limit - len(buffer)])
-        if len(buffer) >= limit:
-            break
-    return bytes(buffer)
 
 
 def _scenario(runtime: Runtime, data: Any) -> Scenario:
