@@ -21,11 +21,11 @@ import hmac
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.headers import first_header
+from dayzero_twin.mock_server.asgi.json_error import send_json_error
 from dayzero_twin.mock_server.config import MockConfig
 
 ADMIN_PREFIX = "/__mock"
@@ -69,7 +69,7 @@ class AdminGuard:
         open_path = path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
         needs_token = self.token is not None and not (open_path and method in ("GET", "HEAD"))
         if needs_token and not self._holds_token(scope):
-            await _refuse(
+            await send_json_error(
                 send,
                 401,
                 "This mock's admin API needs its admin token: send "
@@ -83,12 +83,12 @@ class AdminGuard:
             return
         refusal = self._cross_site(scope)
         if refusal is not None:
-            await _refuse(send, 403, refusal)
+            await send_json_error(send, 403, refusal)
             return
         declared = first_header(headers, b"content-length")
         body = await read_capped(receive, declared, self.max_body)
         if body is None:
-            await _refuse(send, 413, self._too_large())
+            await send_json_error(send, 413, self._too_large())
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -156,16 +156,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replayed
-
-
-async def _refuse(
-    send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = orjson.dumps({"detail": detail})
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
