@@ -24,7 +24,11 @@ from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
 from dayzero_twin.mock_server.endpoints.inspector import inspector_routes
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
-from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.pipeline.scenarios import (
+    Scenario,
+    ScenarioBookFull,
+    ScenarioError,
+)
 from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import ServiceError
 
@@ -116,6 +120,8 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
             runtime.scenarios.arm(scenario)
         except (orjson.JSONDecodeError, ScenarioError, TypeError, ValueError) as error:
             return json_response({"detail": str(error) or "invalid scenario"}, 400)
+        except ScenarioBookFull as error:
+            return json_response({"detail": str(error)}, 409)
         return json_response(scenario.as_dict(), 201)
 
     async def clear_scenarios(request: Request) -> Response:
