@@ -51,6 +51,9 @@ class MockConfig:
     header_timeout_seconds: float = 60.0
     body_timeout_seconds: float = 60.0
     max_header_bytes: int = 32 * 1024
+    # Scenarios armed through POST /__mock/scenarios: every API request scans them, so
+    # their number is bounded; arming one more is a 409 until some are used or cleared.
+    max_armed_scenarios: int = 100
 
     # Tunables: how the mock trades latency for throughput.
     # A service call whose last run took less than this runs on the event loop instead

@@ -39,7 +39,7 @@ class Runtime:
             spec=spec,
             service=service,
             generator=Generator(config.seed, service.now),
-            scenarios=ScenarioBook(),
+            scenarios=ScenarioBook(config.max_armed_scenarios),
             journal=Journal(config.journal_size, config.journal_max_bytes),
             rng=random.Random(config.seed),
             offload=Offloader(config.inline_budget_s, config.max_cost_keys),

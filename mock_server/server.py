@@ -41,6 +41,7 @@ from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.server import ServerState
 
 from dayzero_twin.mock_server.asgi.journal import BODY_TIMEOUT_NOTE, NOTE_KEY
+from dayzero_twin.mock_server.asgi.json_error import send_json_error
 from dayzero_twin.mock_server.config import MockConfig
 
 logger = logging.getLogger("dayzero.mock")
@@ -234,14 +235,7 @@ async def _bounded_app(
     if scope["type"] != "http" or head_size(scope) <= limit:
         await app(scope, receive, send)
         return
-    body = orjson.dumps({"detail": _head_too_large(limit)})
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        (b"connection", b"close"),
-    ]
-    await send({"type": "http.response.start", "status": 431, "headers": headers})
-    await send({"type": "http.response.body", "body": body})
+    await send_json_error(send, 431, _head_too_large(limit), [(b"connection", b"close")])
 
 
 def _peer(client: tuple[str, int] | None) -> str:

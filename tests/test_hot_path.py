@@ -24,11 +24,11 @@ from starlette.types import Message, Receive, Scope, Send
 from dayzero_twin.mock_server.app import MockApp
 from dayzero_twin.mock_server.asgi import gc_policy
 from dayzero_twin.mock_server.asgi.base_url import scope_base_url
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.cors import CORS
 from dayzero_twin.mock_server.asgi.dispatch import Dispatcher, Target
 from dayzero_twin.mock_server.asgi.journal import BODY_CAPTURE_BYTES, Journal, Recorder
 from dayzero_twin.mock_server.offload import Offloader
-from dayzero_twin.mock_server.pipeline.bodies import read_capped
 
 ID = "4f0c1b2e-0000-4000-8000-000000000001"
 
@@ -236,23 +236,23 @@ def test_a_key_that_turns_slow_on_the_loop_goes_back_to_threads() -> None:
 
 def test_a_quick_call_goes_to_a_thread_while_a_heavy_one_runs() -> None:
     offload = Offloader()
-    started = threading.Event()
     release = threading.Event()
 
-    def heavy() -> None:
-        started.set()
-        release.wait(5)
-
     async def scenario() -> bool:
+        loop, started = asyncio.get_running_loop(), asyncio.Event()
+
+        def heavy() -> None:
+            loop.call_soon_threadsafe(started.set)
+            release.wait(5)
+
         await offload.run("quick", threading.get_ident)  # measured in a thread
-        loop = threading.get_ident()
+        loop_thread = threading.get_ident()
         task = asyncio.ensure_future(offload.run("unknown", heavy))
-        while not started.is_set():
-            await asyncio.sleep(0.001)
+        await started.wait()
         quick_thread = await offload.run("quick", threading.get_ident)
         release.set()
         await task
-        return quick_thread != loop and offload.heavy_in_threads == 0
+        return quick_thread != loop_thread and offload.heavy_in_threads == 0
 
     assert asyncio.run(scenario())
 
@@ -294,29 +294,49 @@ def test_the_gc_policy_freezes_survivors_and_is_undone_when_the_last_app_stops()
     assert gc_policy._freeze_survivors not in gc.callbacks
 
 
+class _Ticks:
+    """A ``sleep`` for :class:`gc_policy.FreezePolicy` that returns when the test says:
+    each :meth:`check` lets the policy run exactly one idle check, and returns once it
+    is done (the policy is back in ``sleep``)."""
+
+    def __init__(self) -> None:
+        self.allowed: asyncio.Queue[None] = asyncio.Queue()
+        self.parked: asyncio.Queue[None] = asyncio.Queue()
+
+    async def sleep(self, seconds: float) -> None:
+        await self.parked.put(None)
+        await self.allowed.get()
+
+    async def check(self) -> None:
+        await self.allowed.put(None)
+        await self.parked.get()
+
+
 def test_a_full_collection_runs_once_the_mock_is_idle(monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = gc_policy.FreezePolicy(idle_seconds=0.05, growth=1.05)
     calls: list[int] = []
-
-    def collect() -> int:
-        calls.append(1)
-        return gc_policy.gc.collect(0)
-
-    monkeypatch.setattr(policy, "collect_in_full", collect)
-    requests = iter(range(1, 1000))
     count = [0]
 
     async def scenario() -> None:
+        ticks = _Ticks()
+        policy = gc_policy.FreezePolicy(growth=1.05, sleep=ticks.sleep)
+
+        def collect() -> int:
+            calls.append(1)
+            return gc_policy.gc.collect(0)
+
+        monkeypatch.setattr(policy, "collect_in_full", collect)
         async with policy.serving(lambda: count[0]):
+            await ticks.parked.get()  # the policy has taken its first reading
             kept = []
             stored = gc.get_freeze_count() // 1000 + 10  # a tenth more, in thousands
             for _ in range(100):  # busy: the count moves between any two checks
-                count[0] = next(requests)
+                count[0] += 1
                 kept.append([[index] for index in range(stored)])  # stored, then frozen
-                await asyncio.sleep(0.002)
+                await ticks.check()
             gc.collect(0)
             busy_calls = len(calls)
-            await asyncio.sleep(0.3)  # idle: one collection, not one per check
+            for _ in range(5):  # idle: one collection, not one per check
+                await ticks.check()
             assert busy_calls == 0 and len(kept) == 100
 
     asyncio.run(scenario())
@@ -371,5 +391,6 @@ def test_the_body_reader_caps_and_notices_disconnects() -> None:
     assert asyncio.run(read_capped(feed(part, last), None, 5)) == b"abcde"
     assert asyncio.run(read_capped(feed(part, last), None, 4)) is None
     assert asyncio.run(read_capped(feed(), "6", 5)) is None  # declared: nothing is read
+    assert asyncio.run(read_capped(feed(), b"6", 5)) is None  # as raw header bytes too
     with pytest.raises(ClientDisconnect):
         asyncio.run(read_capped(feed(part, {"type": "http.disconnect"}), None, 5))

@@ -7,17 +7,23 @@ built from the sdist (so the sdist is checked too), installed next to PyPI's ``o
 and ``mock-server`` (whose import names this project's folders share), and its three
 commands run from a directory outside the repository.
 
-The venv is filled by this environment's pip (``pip --python``), so it shares the pip
-cache ``make install`` filled: a warm run installs nothing from the network. It needs
-the package registry all the same; without one it is skipped, except in CI, where a
-skip would hide a broken wheel.
+The venv is filled by this environment's pip (``pip --python``) from a wheelhouse under
+``build/``: pip's HTTP cache keeps nothing from a registry whose answers carry no
+caching headers (as here), so the ~40 MB of wheels are downloaded once per set of pins
+(constraints.txt, pyproject.toml, the neighbours) and a warm run downloads none of them.
+The build itself runs isolated, with the setuptools pyproject.toml pins, so that a newer
+setuptools' deprecations cannot fail the no-warning check meant for our configuration.
+It needs the package registry all the same; without one it is skipped, except in CI,
+where a skip would hide a broken wheel.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -44,9 +50,12 @@ STARTUP_SECONDS = 60
 COMMAND_SECONDS = 120
 INSTALL_SECONDS = 600
 DIST_INFO = f"dayzero_bulk_twin-{PYPROJECT['project']['version']}.dist-info"
+CONSTRAINTS = ROOT / "constraints.txt"
+# One wheelhouse per set of pins; a new set replaces the old one.
+WHEELHOUSES = ROOT / "build" / "test-packaging-wheelhouse"
 
-# Building and installing take a minute or two with a warm pip cache; a cold one
-# downloads about 60 MB.
+# Building and installing take about a minute with a warm wheelhouse; a cold one
+# downloads about 40 MB first.
 pytestmark = [pytest.mark.packaging, pytest.mark.timeout(INSTALL_SECONDS + 300)]
 
 
@@ -113,6 +122,32 @@ def _require_registry(scratch: Path) -> None:
     pytest.skip(f"no package registry reachable to install the wheel's dependencies: {why}")
 
 
+def _wheelhouse(scratch: Path, wheel: Path) -> Path:
+    """A folder with every distribution the fresh venv installs but the wheel itself."""
+    pins = hashlib.sha256()
+    for part in (CONSTRAINTS.read_bytes(), (ROOT / "pyproject.toml").read_bytes()):
+        pins.update(part)
+    pins.update(json.dumps(NEIGHBOURS, sort_keys=True).encode())
+    house = WHEELHOUSES / pins.hexdigest()[:16]
+    if (house / "complete").exists():
+        return house
+    filling = scratch / "wheelhouse"
+    # setuptools builds mock-server's sdist, which the install does from this folder too.
+    for args in (
+        ["-c", CONSTRAINTS, f"{wheel}[contract]", NEIGHBOURS["openapi"],
+         *PYPROJECT["build-system"]["requires"]],
+        ["--no-deps", NEIGHBOURS["mock-server"]],
+    ):  # fmt: skip
+        command = [sys.executable, "-m", "pip", "download", "--dest", filling, *args]
+        result = _run(command, cwd=scratch, timeout=INSTALL_SECONDS)
+        assert result.returncode == 0, result.stdout + result.stderr
+    (filling / wheel.name).unlink()  # rebuilt by every run
+    shutil.rmtree(WHEELHOUSES, ignore_errors=True)
+    shutil.copytree(filling, house)
+    (house / "complete").touch()
+    return house
+
+
 # The script the fresh venv's python runs to report on itself: where each import name
 # resolves, and which installed files no longer match their distribution's RECORD
 # (bytecode aside: Python rewrites that cache as it pleases).
@@ -169,11 +204,12 @@ def installed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Pa
     venv.create(venv_dir, with_pip=False)
     elsewhere = scratch / "elsewhere"
     elsewhere.mkdir()
-    _pip(venv_dir, "install", "-c", ROOT / "constraints.txt", NEIGHBOURS["openapi"])
-    _pip(venv_dir, "install", "--no-deps", NEIGHBOURS["mock-server"])
-    _pip(venv_dir, "install", "-c", ROOT / "constraints.txt", wheel)
+    offline = ("install", "--no-index", "--find-links", _wheelhouse(scratch, wheel))
+    _pip(venv_dir, *offline, "-c", CONSTRAINTS, NEIGHBOURS["openapi"])
+    _pip(venv_dir, *offline, "--no-deps", NEIGHBOURS["mock-server"])
+    _pip(venv_dir, *offline, "-c", CONSTRAINTS, wheel)
     mock_only = _run([venv_dir / "bin" / "dayzero-contract", "--help"], cwd=elsewhere)
-    _pip(venv_dir, "install", "-c", ROOT / "constraints.txt", f"{wheel}[contract]")
+    _pip(venv_dir, *offline, "-c", CONSTRAINTS, f"{wheel}[contract]")
     # Handed over as files so each test reads the one step it checks.
     (scratch / "mock-only-contract.json").write_text(
         json.dumps([mock_only.returncode, mock_only.stdout, mock_only.stderr])

@@ -212,3 +212,30 @@ def test_impossible_scenarios_are_refused(client: TestClient, body: Any) -> None
     response = client.post("/__mock/scenarios", json=body)
     assert response.status_code == 400
     assert response.json()["detail"]
+
+
+def test_armed_scenarios_are_bounded_and_a_full_book_says_so(
+    mock_app: Callable[..., MockApp], auth_headers: dict[str, str]
+) -> None:
+    """Every request scans what is armed: the book holds at most ``max_armed_scenarios``."""
+    bills = "list_bills_api_v1_bills_get"
+    with TestClient(mock_app(max_armed_scenarios=3), raise_server_exceptions=False) as client:
+        for code in (500, 502, 503):
+            armed = client.post("/__mock/scenarios", json={"operation_id": bills, "code": code})
+            assert armed.status_code == 201, armed.text
+        full = client.post("/__mock/scenarios", json={"operation_id": bills, "code": 504})
+        assert full.status_code == 409
+        assert "3 scenarios" in full.json()["detail"]
+        assert "DELETE /__mock/scenarios" in full.json()["detail"]
+        assert [item["code"] for item in client.get("/__mock/scenarios").json()["items"]] == [
+            500,
+            502,
+            503,
+        ]
+        # A used-up scenario frees its place.
+        assert client.get("/api/v1/bills", headers=auth_headers).status_code == 500
+        again = client.post("/__mock/scenarios", json={"operation_id": bills, "code": 504})
+        assert again.status_code == 201, again.text
+        # An impossible scenario is still a 400 when the book is full.
+        impossible = client.post("/__mock/scenarios", json={"operation_id": bills, "code": 99})
+        assert impossible.status_code == 400

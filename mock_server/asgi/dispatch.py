@@ -16,16 +16,12 @@ from dataclasses import dataclass
 
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from dayzero_twin.mock_server.asgi.json_error import INTERNAL_ERROR_DETAIL, send_json_error
 from dayzero_twin.mock_server.asgi.paths import compile_template
 
 # Paths the FastAPI app serves itself; an operation template must never capture them.
 RESERVED_PREFIXES = ("/__mock", "/docs", "/redoc", "/openapi.json")
 RESPONSE_STARTED_KEY = "dayzero.response_started"
-INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
-INTERNAL_ERROR_HEADERS = (
-    (b"content-length", str(len(INTERNAL_ERROR)).encode()),
-    (b"content-type", b"application/json"),
-)
 
 
 @dataclass(frozen=True)
@@ -85,12 +81,5 @@ class Dispatcher:
             # (through CORS, outside this layer) unless the answer has begun, then re-raise
             # so that the recorder logs the error.
             if not scope.get(RESPONSE_STARTED_KEY):
-                await send(
-                    {
-                        "type": "http.response.start",
-                        "status": 500,
-                        "headers": list(INTERNAL_ERROR_HEADERS),
-                    }
-                )
-                await send({"type": "http.response.body", "body": INTERNAL_ERROR})
+                await send_json_error(send, 500, INTERNAL_ERROR_DETAIL)
             raise

@@ -23,7 +23,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import Any
 
@@ -40,12 +40,20 @@ class FreezePolicy:
     """The policy's state: how many apps serve under it, and when to collect in full.
 
     The collector is one per process, so is the policy: :data:`PROCESS` is the only
-    instance the mock uses; tests make their own with other timings.
+    instance the mock uses; tests make their own with other timings, or with a ``sleep``
+    they drive themselves so that each idle check happens when they say, not when a
+    timer fires on a loaded machine.
     """
 
-    def __init__(self, idle_seconds: float = IDLE_SECONDS, growth: float = GROWTH) -> None:
+    def __init__(
+        self,
+        idle_seconds: float = IDLE_SECONDS,
+        growth: float = GROWTH,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+    ) -> None:
         self.idle_seconds = idle_seconds
         self.growth = growth
+        self.sleep = sleep
         self._lock = threading.Lock()
         self._serving = 0
 
@@ -78,7 +86,7 @@ class FreezePolicy:
         seen = activity()
         frozen = gc.get_freeze_count()
         while True:
-            await asyncio.sleep(self.idle_seconds)
+            await self.sleep(self.idle_seconds)
             now = activity()
             if now == seen and gc.get_freeze_count() > frozen * self.growth:
                 self.collect_in_full()

@@ -21,11 +21,11 @@ import hmac
 import re
 from urllib.parse import parse_qsl, urlsplit
 
-import orjson
-from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.headers import first_header
+from dayzero_twin.mock_server.asgi.json_error import send_json_error
 from dayzero_twin.mock_server.config import MockConfig
 
 ADMIN_PREFIX = "/__mock"
@@ -69,7 +69,7 @@ class AdminGuard:
         open_path = path in OPEN_PATHS or path.startswith(OPEN_PREFIXES)
         needs_token = self.token is not None and not (open_path and method in ("GET", "HEAD"))
         if needs_token and not self._holds_token(scope):
-            await _refuse(
+            await send_json_error(
                 send,
                 401,
                 "This mock's admin API needs its admin token: send "
@@ -83,15 +83,12 @@ class AdminGuard:
             return
         refusal = self._cross_site(scope)
         if refusal is not None:
-            await _refuse(send, 403, refusal)
+            await send_json_error(send, 403, refusal)
             return
         declared = first_header(headers, b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_body:
-            await _refuse(send, 413, self._too_large())
-            return
-        body = await _read_capped(receive, self.max_body)
+        body = await read_capped(receive, declared, self.max_body)
         if body is None:
-            await _refuse(send, 413, self._too_large())
+            await send_json_error(send, 413, self._too_large())
             return
         await self.app(scope, _replay(body, receive), send)
 
@@ -147,23 +144,6 @@ class AdminGuard:
         return f"Admin request bodies are capped at {self.max_body} bytes"
 
 
-async def _read_capped(receive: Receive, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` bytes."""
-    chunks: list[bytes] = []
-    seen = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            raise ClientDisconnect
-        chunk = message.get("body", b"")
-        seen += len(chunk)
-        if seen > limit:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            return b"".join(chunks)
-
-
 def _replay(body: bytes, receive: Receive) -> Receive:
     """A ``receive`` that hands the app the body already read, then defers to the client."""
     sent = False
@@ -176,16 +156,3 @@ def _replay(body: bytes, receive: Receive) -> Receive:
         return await receive()
 
     return replayed
-
-
-async def _refuse(
-    send: Send, status: int, detail: str, extra: list[tuple[bytes, bytes]] | None = None
-) -> None:
-    body = orjson.dumps({"detail": detail})
-    headers = [
-        (b"content-type", b"application/json"),
-        (b"content-length", str(len(body)).encode()),
-        *(extra or []),
-    ]
-    await send({"type": "http.response.start", "status": status, "headers": headers})
-    await send({"type": "http.response.body", "body": body})

@@ -16,10 +16,10 @@ import ipaddress
 from collections.abc import Iterable
 from urllib.parse import urlsplit
 
-import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi.headers import first_header
+from dayzero_twin.mock_server.asgi.json_error import send_json_error
 from dayzero_twin.mock_server.config import MockConfig
 
 WILDCARD_BINDS = ("0.0.0.0", "::", "")
@@ -97,15 +97,4 @@ class HostGuard:
             "A page that reached the mock under another name may be a DNS rebinding attack; "
             "if this is your own setup, add the name with --allowed-host or MOCK_ALLOWED_HOSTS."
         )
-        body = orjson.dumps({"detail": detail})
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 421,
-                "headers": [
-                    (b"content-type", b"application/json"),
-                    (b"content-length", str(len(body)).encode()),
-                ],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await send_json_error(send, 421, detail)

@@ -24,6 +24,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi import redact
 from dayzero_twin.mock_server.asgi.headers import RawHeaders
+from dayzero_twin.mock_server.asgi.json_error import INTERNAL_ERROR_DETAIL, send_json_error
 
 logger = logging.getLogger("dayzero.mock")
 
@@ -50,7 +51,6 @@ UNJOURNALED_PREFIXES = (
 )
 NOTE_KEY = "dayzero.note"
 OPERATION_KEY = "dayzero.operation"
-INTERNAL_ERROR = b'{"detail":"Internal Server Error"}'
 # A request whose client went away before its answer: nginx's 499, with this note.
 CLIENT_GONE_STATUS = 499
 CLIENT_GONE_NOTE = "client_disconnected"
@@ -317,7 +317,9 @@ class Recorder:
             logger.exception("unhandled error in %s %s", entry.method, path)
             entry.status = 500
             if not response_started:
-                await _send_internal_error(send, request_id)
+                await send_json_error(
+                    send, 500, INTERNAL_ERROR_DETAIL, [(REQUEST_ID_HEADER, request_id)]
+                )
         finally:
             entry.duration_ms = (time.perf_counter() - started) * 1000
             entry.note = scope.get(NOTE_KEY)
@@ -337,18 +339,3 @@ class Recorder:
             if record:
                 entry.request_headers = scope.get("headers", [])
                 self.journal.add(entry)
-
-
-async def _send_internal_error(send: Send, request_id: bytes) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": 500,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(INTERNAL_ERROR)).encode()),
-                (REQUEST_ID_HEADER, request_id),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": INTERNAL_ERROR})

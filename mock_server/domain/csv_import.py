@@ -22,7 +22,7 @@ import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 from dayzero_twin.mock_server.domain.errors import ImportFailed, RowError
 from dayzero_twin.mock_server.domain.money import MoneyError, parse_hundredths
@@ -31,20 +31,6 @@ CURRENCIES = ("USD", "CAD", "AUD", "EUR", "GBP")
 BILL_TYPES = ("one_time", "recurring")
 DEFAULT_CURRENCY = "USD"
 DEFAULT_BILL_TYPE = "one_time"
-
-# Column order of the contract's tables: the CSV templates and the order errors are listed in.
-INVOICE_COLUMNS = (
-    "customer_email", "customer_name", "customer_id", "due_date", "currency",
-    "description", "item_description", "quantity", "unit_price", "invoice_ref",
-)
-BILL_COLUMNS = (
-    "vendor_name", "vendor_email", "vendor_id", "amount", "currency",
-    "bill_number", "description", "due_on", "received_on", "type",
-)
-# Each inner tuple is satisfied by any one of its columns.
-INVOICE_REQUIRED = (("customer_email", "customer_id"), ("due_date",), ("item_description",),
-                    ("unit_price",))
-BILL_REQUIRED = (("vendor_name", "vendor_id"), ("amount",))
 
 _DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", re.ASCII)
 _UUID = re.compile(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", re.ASCII)
@@ -298,7 +284,15 @@ class _Cells:
             return None
         return self.money(row, column, raw, positive)
 
-    def quantity(self, row: int, raw: str) -> int | None:
+    def price(self, row: int, column: str, raw: str) -> int | None:
+        """A required amount that may be 0 (an invoice line's unit price)."""
+        return self.required_money(row, column, raw, positive=False)
+
+    def amount(self, row: int, column: str, raw: str) -> int | None:
+        """A required amount greater than 0 (a bill's amount)."""
+        return self.required_money(row, column, raw, positive=True)
+
+    def quantity(self, row: int, column: str, raw: str) -> int | None:
         if not raw:
             return 100
         try:
@@ -306,21 +300,21 @@ class _Cells:
         except MoneyError:
             hundredths = 0
         if hundredths == 0:
-            self.fail(row, "quantity",
-                      f"quantity must be a number greater than 0 with at most 2 decimals "
+            self.fail(row, column,
+                      f"{column} must be a number greater than 0 with at most 2 decimals "
                       f"(e.g. 3 or 1.5), got {show(raw)}")
             return None
         return hundredths
 
-    def currency(self, row: int, raw: str) -> str | None:
+    def currency(self, row: int, column: str, raw: str) -> str | None:
         if not raw:
             return DEFAULT_CURRENCY
         # isascii first: "uſd".upper() is "USD" too, and that is not "any case".
         code = raw.upper() if raw.isascii() else raw
         if code in CURRENCIES:
             return code
-        self.fail(row, "currency",
-                  f"currency must be one of {', '.join(CURRENCIES)} (any case), got {show(raw)}")
+        self.fail(row, column,
+                  f"{column} must be one of {', '.join(CURRENCIES)} (any case), got {show(raw)}")
         return None
 
     def uuid(self, row: int, column: str, raw: str) -> str | None:
@@ -333,20 +327,13 @@ class _Cells:
                   f"got {show(raw)}")
         return None
 
-    def party(self, row: int, id_column: str, raw_id: str, key_column: str,
-              key: str) -> str | None:
-        """The party's id (``""`` when blank); a party needs its id or its key column."""
-        parsed = self.uuid(row, id_column, raw_id)
-        if not key and not raw_id:
-            self.fail(row, key_column, f"{key_column} is required when {id_column} is blank")
-        return parsed
-
-    def bill_type(self, row: int, raw: str) -> str | None:
+    def bill_type(self, row: int, column: str, raw: str) -> str | None:
         if not raw:
             return DEFAULT_BILL_TYPE
         if raw in BILL_TYPES:
             return raw
-        self.fail(row, "type", f"type must be exactly 'one_time' or 'recurring', got {show(raw)}")
+        self.fail(row, column,
+                  f"{column} must be exactly 'one_time' or 'recurring', got {show(raw)}")
         return None
 
 
@@ -376,54 +363,99 @@ def parsed_once_per_content(parse: Parse[Row]) -> Parse[Row]:
     return parse_small_files_once
 
 
-@parsed_once_per_content
-def parse_invoices(data: bytes, max_rows: int) -> tuple[list[InvoiceRow], list[RowError]]:
-    """Every row of an invoices CSV (§3.1) and every bad cell; file problems raise."""
-    table = read_table(data, INVOICE_COLUMNS, INVOICE_REQUIRED, max_rows)
+CellParser = Callable[[_Cells, int, str, str], Any]
+TEXT = None  # a cell taken as it is (trimmed), never wrong
+
+
+@dataclass(frozen=True)
+class RowLayout(Generic[Row]):
+    """What one kind's file is, as parsing sees it; all that differs between invoices and
+    bills here, so that one loop (:func:`_parse_rows`) reads both.
+
+    ``cells`` pairs each column, in the contract's order (templates, error order), with
+    the parser of its cells (``TEXT``: taken as it is); ``row`` takes the row number,
+    then the parsed cells in that order. A row names its party by its id or, when the
+    id is blank, by its key column.
+    """
+
+    cells: tuple[tuple[str, CellParser | None], ...]
+    required: tuple[tuple[str, ...], ...]  # each group satisfied by any one column
+    party_id_column: str
+    party_key_column: str
+    row: Callable[..., Row]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        return tuple(column for column, _ in self.cells)
+
+
+def _parse_rows(
+    layout: RowLayout[Row], data: bytes, max_rows: int
+) -> tuple[list[Row], list[RowError]]:
+    table = read_table(data, layout.columns, layout.required, max_rows)
     cells = _Cells()
-    rows: list[InvoiceRow] = []
-    for number, (email, name, customer_id, due, currency, description, item, quantity,
-                 price, ref) in table.rows:
-        parsed_id = cells.party(number, "customer_id", customer_id, "customer_email", email)
-        rows.append(InvoiceRow(
-            row=number,
-            customer_email=email,
-            customer_name=name,
-            customer_id=parsed_id,
-            due_date=cells.required_date(number, "due_date", due),
-            currency=cells.currency(number, currency),
-            description=description,
-            item_description=cells.required(number, "item_description", item),
-            quantity=cells.quantity(number, quantity),
-            unit_price=cells.required_money(number, "unit_price", price, positive=False),
-            invoice_ref=ref,
-        ))
+    rows: list[Row] = []
+    id_column, key_column = layout.party_id_column, layout.party_key_column
+    id_at, key_at = layout.columns.index(id_column), layout.columns.index(key_column)
+    # Plain text cells (no parser) are taken as they are: only the others cost a call.
+    steps = [(at, column, parse) for at, (column, parse) in enumerate(layout.cells) if parse]
+    make = layout.row
+    for number, raw in table.rows:
+        if not raw[key_at] and not raw[id_at]:  # a given id is checked with the cells
+            cells.fail(number, key_column, f"{key_column} is required when {id_column} is blank")
+        values = list(raw)
+        for at, column, parse in steps:
+            values[at] = parse(cells, number, column, values[at])
+        rows.append(make(number, *values))
     return rows, cells.errors
 
 
-@parsed_once_per_content
-def parse_bills(data: bytes, max_rows: int) -> tuple[list[BillRow], list[RowError]]:
-    """Every row of a bills CSV (§3.2) and every bad cell; file problems raise."""
-    table = read_table(data, BILL_COLUMNS, BILL_REQUIRED, max_rows)
-    cells = _Cells()
-    rows: list[BillRow] = []
-    for number, (name, email, vendor_id, amount, currency, bill_number, description, due,
-                 received, kind) in table.rows:
-        parsed_id = cells.party(number, "vendor_id", vendor_id, "vendor_name", name)
-        rows.append(BillRow(
-            row=number,
-            vendor_name=name,
-            vendor_email=email,
-            vendor_id=parsed_id,
-            amount=cells.required_money(number, "amount", amount, positive=True),
-            currency=cells.currency(number, currency),
-            bill_number=bill_number,
-            description=description,
-            due_on=cells.optional_date(number, "due_on", due),
-            received_on=cells.optional_date(number, "received_on", received),
-            type=cells.bill_type(number, kind),
-        ))
-    return rows, cells.errors
+def row_parser(layout: RowLayout[Row]) -> Parse[Row]:
+    """Every row of one kind's file and every bad cell; file problems raise."""
+    return parsed_once_per_content(functools.partial(_parse_rows, layout))
+
+
+INVOICE_LAYOUT: RowLayout[InvoiceRow] = RowLayout(
+    cells=(
+        ("customer_email", TEXT),
+        ("customer_name", TEXT),
+        ("customer_id", _Cells.uuid),
+        ("due_date", _Cells.required_date),
+        ("currency", _Cells.currency),
+        ("description", TEXT),
+        ("item_description", _Cells.required),
+        ("quantity", _Cells.quantity),
+        ("unit_price", _Cells.price),
+        ("invoice_ref", TEXT),
+    ),
+    required=(("customer_email", "customer_id"), ("due_date",), ("item_description",),
+              ("unit_price",)),
+    party_id_column="customer_id",
+    party_key_column="customer_email",
+    row=InvoiceRow,
+)
+BILL_LAYOUT: RowLayout[BillRow] = RowLayout(
+    cells=(
+        ("vendor_name", TEXT),
+        ("vendor_email", TEXT),
+        ("vendor_id", _Cells.uuid),
+        ("amount", _Cells.amount),
+        ("currency", _Cells.currency),
+        ("bill_number", TEXT),
+        ("description", TEXT),
+        ("due_on", _Cells.optional_date),
+        ("received_on", _Cells.optional_date),
+        ("type", _Cells.bill_type),
+    ),
+    required=(("vendor_name", "vendor_id"), ("amount",)),
+    party_id_column="vendor_id",
+    party_key_column="vendor_name",
+    row=BillRow,
+)
+INVOICE_COLUMNS = INVOICE_LAYOUT.columns
+BILL_COLUMNS = BILL_LAYOUT.columns
+parse_invoices = row_parser(INVOICE_LAYOUT)  # CONTRACT §3.1
+parse_bills = row_parser(BILL_LAYOUT)  # CONTRACT §3.2
 
 
 def template(columns: Sequence[str]) -> str:

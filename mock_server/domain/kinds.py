@@ -2,8 +2,8 @@
 
 Everything else (uploading, importing all-or-nothing, paging, reading back, the CSV
 templates, the admin world view) is one piece of code that reads a :class:`Kind`. A
-third kind of document would be one more entry here plus its row parser, planner and
-builder.
+third kind of document would be one more entry here plus its file's layout
+(:class:`csv_import.RowLayout`), planner and builder.
 """
 
 from __future__ import annotations
@@ -42,14 +42,21 @@ class Kind:
     publish_flag: str  # the bulk body's flag that skips the draft status
     party_kind: str  # who a document is with: customers or vendors
     party_key: str  # the Party field that names a party in a file, besides its id
-    party_id_column: str
-    columns: tuple[str, ...]  # the contract's column order
-    required: tuple[tuple[str, ...], ...]  # each group satisfied by any one column
+    layout: csv_import.RowLayout[Any]  # its file: columns, cells, party columns, rows
     numbered: bool  # published documents get a gap-free number per business
     links_pdf: bool  # responses carry a ``pdf_url`` the mock serves
-    parse: Callable[[bytes, int], tuple[list[Any], list[RowError]]]
+    parse: Callable[[bytes, int], tuple[list[Any], list[RowError]]]  # the layout's parser
     plan: Callable[[list[Any], documents.PartyIndex], Any]
     build: Callable[[Any, documents.TakeIds, ImportBatch], tuple[list[Entity], list[Party]]]
+
+    @property
+    def columns(self) -> tuple[str, ...]:
+        """The contract's column order: templates, and the order errors are listed in."""
+        return self.layout.columns
+
+    @property
+    def party_id_column(self) -> str:
+        return self.layout.party_id_column
 
     @property
     def sample_columns(self) -> tuple[str, ...]:
@@ -81,9 +88,7 @@ INVOICES = Kind(
     publish_flag="finalize",
     party_kind="customers",
     party_key="email",
-    party_id_column="customer_id",
-    columns=csv_import.INVOICE_COLUMNS,
-    required=csv_import.INVOICE_REQUIRED,
+    layout=csv_import.INVOICE_LAYOUT,
     numbered=True,
     links_pdf=True,
     parse=csv_import.parse_invoices,
@@ -99,9 +104,7 @@ BILLS = Kind(
     publish_flag="approve",
     party_kind="vendors",
     party_key="name",
-    party_id_column="vendor_id",
-    columns=csv_import.BILL_COLUMNS,
-    required=csv_import.BILL_REQUIRED,
+    layout=csv_import.BILL_LAYOUT,
     numbered=False,
     links_pdf=False,
     parse=csv_import.parse_bills,

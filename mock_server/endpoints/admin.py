@@ -20,10 +20,15 @@ from starlette.responses import Response
 from starlette.routing import BaseRoute, Route
 
 from dayzero_twin.mock_server.asgi import redact
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.journal import OPERATION_KEY
 from dayzero_twin.mock_server.endpoints.inspector import inspector_routes
 from dayzero_twin.mock_server.pipeline.negotiation import error_reply
-from dayzero_twin.mock_server.pipeline.scenarios import Scenario, ScenarioError
+from dayzero_twin.mock_server.pipeline.scenarios import (
+    Scenario,
+    ScenarioBookFull,
+    ScenarioError,
+)
 from dayzero_twin.mock_server.runtime import Runtime
 from dayzero_twin.mock_server.service import ServiceError
 
@@ -115,6 +120,8 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
             runtime.scenarios.arm(scenario)
         except (orjson.JSONDecodeError, ScenarioError, TypeError, ValueError) as error:
             return json_response({"detail": str(error) or "invalid scenario"}, 400)
+        except ScenarioBookFull as error:
+            return json_response({"detail": str(error)}, 409)
         return json_response(scenario.as_dict(), 201)
 
     async def clear_scenarios(request: Request) -> Response:
@@ -125,12 +132,10 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         request.scope[OPERATION_KEY] = "presigned_put"
         service.tick()
         limit = service.max_upload_bytes
-        declared = request.headers.get("content-length", "")
-        if declared.isdigit() and int(declared) > limit:
-            # Not read at all; one byte over the limit lets the service order 403 before 413.
+        data = await read_capped(request.receive, request.headers.get("content-length"), limit)
+        if data is None:
+            # Not kept; one byte over the limit lets the service order 403 before 413.
             data = bytes(limit + 1)
-        else:
-            data = await _read_at_most(request, limit + 1)
         try:
             result = await in_thread(
                 service.put_presigned,
@@ -176,16 +181,6 @@ def admin_routes(runtime: Runtime) -> list[BaseRoute]:
         ),
         *inspector_routes(),
     ]
-
-
-async def _read_at_most(request: Request, limit: int) -> bytes:
-    """The body, or its first ``limit`` bytes: a client cannot make the mock hold more."""
-    buffer = bytearray()
-    async for chunk in request.stream():
-        buffer.extend(chunk[: limit - len(buffer)])
-        if len(buffer) >= limit:
-            break
-    return bytes(buffer)
 
 
 def _scenario(runtime: Runtime, data: Any) -> Scenario:

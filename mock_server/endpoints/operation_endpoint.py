@@ -33,6 +33,7 @@ from starlette.requests import Request
 from starlette.types import Receive, Scope, Send
 
 from dayzero_twin.mock_server.asgi.base_url import scope_base_url
+from dayzero_twin.mock_server.asgi.capped_body import read_capped
 from dayzero_twin.mock_server.asgi.dispatch import RESPONSE_STARTED_KEY
 from dayzero_twin.mock_server.asgi.headers import RawHeaders, RequestHeaders, set_header
 from dayzero_twin.mock_server.asgi.journal import NOTE_KEY, OPERATION_KEY
@@ -42,7 +43,6 @@ from dayzero_twin.mock_server.endpoints.operations import handler_for
 from dayzero_twin.mock_server.pipeline.bodies import (
     MULTIPART_SLACK_BYTES,
     form_value,
-    read_capped,
     read_form,
 )
 from dayzero_twin.mock_server.pipeline.generator import GenContext

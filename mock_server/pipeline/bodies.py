@@ -12,9 +12,9 @@ from typing import Any
 
 from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import FormParser, MultiPartParser
-from starlette.requests import ClientDisconnect, Request
-from starlette.types import Receive
+from starlette.requests import Request
 
+from dayzero_twin.mock_server.asgi.capped_body import declared_over
 from dayzero_twin.mock_server.pipeline.validation import MISSING
 
 # Multipart framing around a file at the size limit must not itself trip the limit.
@@ -35,8 +35,7 @@ async def read_form(request: Request, limit: int) -> tuple[FormData, bool]:
     (or never started, when Content-Length already said so) and the form is empty: the
     413 is decided after the 401/422/403 checks. Files are spooled by Starlette's parser.
     """
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if declared_over(request.headers.get("content-length"), limit):
         return FormData(), True
     content_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if content_type not in FORM_MEDIA_TYPES:
@@ -61,33 +60,6 @@ async def read_form(request: Request, limit: int) -> tuple[FormData, bool]:
         return await parser.parse(), False
     except BodyTooLarge:
         return FormData(), True
-
-
-async def read_capped(receive: Receive, declared: str | None, limit: int) -> bytes | None:
-    """The whole body, or None as soon as it passes ``limit`` bytes (nothing more is read).
-
-    ``declared`` is the Content-Length header. Reads the ASGI messages directly, as
-    ``Request.stream()`` does (a disconnect raises ``ClientDisconnect``) without the
-    async generator around each chunk.
-    """
-    if declared is not None and declared.isdigit() and int(declared) > limit:
-        return None
-    chunks: list[bytes] = []
-    seen = 0
-    while True:
-        message = await receive()
-        kind = message["type"]
-        if kind == "http.request":
-            chunk = message.get("body", b"")
-            if chunk:
-                seen += len(chunk)
-                if seen > limit:
-                    return None
-                chunks.append(chunk)
-            if not message.get("more_body", False):
-                return chunks[0] if len(chunks) == 1 else b"".join(chunks)
-        elif kind == "http.disconnect":
-            raise ClientDisconnect
 
 
 def form_value(form: FormData | None, name: str) -> Any:

@@ -37,6 +37,10 @@ class ScenarioError(ValueError):
     """An impossible scenario (unknown fault, code out of range, negative count)."""
 
 
+class ScenarioBookFull(Exception):
+    """A possible scenario that finds the book full (``MockConfig.max_armed_scenarios``)."""
+
+
 @dataclass(frozen=True)
 class Preferences:
     """What the request asked for; ``applied`` feeds the ``Preference-Applied`` header."""
@@ -125,15 +129,27 @@ def check_scenario(scenario: Scenario) -> None:
 
 
 class ScenarioBook:
-    """Armed scenarios, consumed first-armed-first per operation."""
+    """Armed scenarios, consumed first-armed-first per operation.
 
-    def __init__(self) -> None:
+    Every request of the API scans the book (:meth:`take`), so it holds at most
+    ``max_armed`` scenarios: a client arming in a loop cannot slow every request down
+    nor grow the mock's memory without end.
+    """
+
+    def __init__(self, max_armed: int) -> None:
         self._lock = threading.Lock()
         self._armed: list[Scenario] = []
+        self.max_armed = max_armed
 
     def arm(self, scenario: Scenario) -> None:
+        """Arm ``scenario``: ``ScenarioError`` if impossible, ``ScenarioBookFull`` if full."""
         check_scenario(scenario)
         with self._lock:
+            if len(self._armed) >= self.max_armed:
+                raise ScenarioBookFull(
+                    f"{len(self._armed)} scenarios are armed, as many as this mock holds: "
+                    "clear them with DELETE /__mock/scenarios, or use them up, then arm again"
+                )
             self._armed.append(scenario)
 
     def take(self, operation_id: str) -> Preferences | None:

@@ -51,9 +51,6 @@ class Budget:
         }
 
 
-NO_LIMIT = Budget(0, 0, 0)
-
-
 def entities_to_evict(held: int, fresh: int, limit: int) -> int:
     """How many of a business's oldest entities go once an import of ``fresh`` entities
     has brought it to ``held``: back down to ``limit``, never into the import itself."""
