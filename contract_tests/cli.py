@@ -29,6 +29,7 @@ import httpx
 import pytest
 
 from dayzero_twin.contract_tests import coverage, options, plugin
+from dayzero_twin.contract_tests.exits import EXIT_BROKEN, EXIT_ERROR, EXIT_KEPT
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,
@@ -63,7 +64,6 @@ IMPORT_ARGS = ("--import-mode=importlib", "-o", "consider_namespace_packages=tru
 # Checks fail through `require`, not bare asserts: no assertion rewriting (which would
 # recompile every Faker provider module on each run).
 PYTEST_ARGS = ("-p", "no:cacheprovider", "--assert=plain", *IMPORT_ARGS)
-EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
 # The group's own --help is _help below; subcommands inherit -h/--help from here.
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -79,13 +79,12 @@ def _help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 
 RUN_OPTIONS: tuple[click.Option, ...] = (
-    click.Option(["--junit-xml"], type=click.Path(dir_okay=False), metavar="FILE",
-                 envvar="CONTRACT_JUNIT_XML", show_envvar=True,
-                 help="Write a JUnit XML report, each failure naming its rule."),
-    click.Option(["--report"], type=click.Path(dir_okay=False), metavar="FILE",
-                 envvar="CONTRACT_REPORT", show_envvar=True,
-                 help="Write the contract coverage (each rule: held, broken or not checked, "
-                      "and why) as Markdown; it is printed and in the JUnit XML anyway."),
+    options.junit_xml_option("CONTRACT_JUNIT_XML",
+                             "Write a JUnit XML report, each failure naming its rule."),
+    options.report_option("CONTRACT_REPORT",
+                          "Write the contract coverage (each rule: held, broken or not "
+                          "checked, and why) as Markdown; it is printed and in the JUnit XML "
+                          "anyway."),
     click.Option(["-k", "keyword"], metavar="EXPR",
                  help="Only checks whose test name matches EXPR (pytest -k)."),
     click.Option(["-x", "--exitfirst"], is_flag=True, help="Stop at the first failure."),
