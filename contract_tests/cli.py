@@ -8,9 +8,11 @@ why; never a traceback, and never 1, which would blame the implementation).
 The command is a click group whose own options are the suite run's, and which runs the
 suite when no subcommand follows them (``invoke_without_command``): ``dayzero-contract
 --base-url URL ...`` checks an implementation. Tools that share the suite's reading of
-the contract (a recording ``proxy``, ``judge FILE.har``, ``diff``) are to be added as
-subcommands with ``@suite.command()``, each with its own options after its name;
-:func:`suite` then sees ``ctx.invoked_subcommand`` and leaves the run to it.
+the contract (a recording ``proxy``, ``judge FILE.har``, ``diff``) are subcommands, each
+with its options after its name; :func:`suite` then sees ``ctx.invoked_subcommand`` and
+leaves the run to it. A subcommand that takes the suite's own options (``diff``: the
+reference's URL, token, business) declares them with :func:`options.for_subcommand`, so
+they may stand before or after its name (:func:`options.group_or_own`).
 
 The options themselves are declared once, in :mod:`contract_tests.options` (shared with
 the pytest plugin); the frozen :class:`~contract_tests.settings.Settings` built from them

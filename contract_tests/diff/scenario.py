@@ -431,18 +431,19 @@ class Session:
             url = _text_field(self.presign({"filename": "large.csv"}), "upload_url")
             status = self.put(url, big[:size]).status_code if url else 0
             yield self.summary(f"presigned PUT of {label}", rule_size, status, {})
-        for kind in KINDS:
-            done = self.bulk(kind, {"s3_key": self.key(self.plan.files[kind.name].full)})
-            items = _items(done)
-            yield self.summary(
-                f"{kind}: bulk a file of exactly 10,000 data rows",
-                "CONTRACT §3 at most 10,000 data rows",
-                done.status_code,
-                {
-                    "items": len(items),
-                    "line items": sum(len(i.get("line_items") or []) for i in items),
-                },
-            )
+        # One kind is enough for the one row limit both share: a bills file of 10,000
+        # rows answers 7 MB, an invoices file (2,000 invoices of 5 lines) 1.2 MB.
+        done = self.bulk(INVOICES, {"s3_key": self.key(self.plan.files.full_invoices)})
+        items = _items(done)
+        yield self.summary(
+            f"{INVOICES}: bulk a file of exactly 10,000 data rows",
+            "CONTRACT §3 at most 10,000 data rows",
+            done.status_code,
+            {
+                "items": len(items),
+                "line items": sum(len(i.get("line_items") or []) for i in items),
+            },
+        )
 
 
 def _text_field(response: httpx.Response, name: str) -> str | None:
