@@ -192,8 +192,22 @@ def group_or_own(ctx: click.Context, names: Sequence[str]) -> dict[str, Any]:
     """The values of a subcommand's suite options (:func:`for_subcommand`), given either
     after the group's name or after the subcommand's: the one typed on the command line
     wins over a variable or default; typed in both places with different values is an
-    error (:class:`click.UsageError`: one line, exit 2), never a silent choice."""
+    error (:class:`click.UsageError`: one line, exit 2), never a silent choice. So is a
+    group option the subcommand does not take, typed before its name."""
     parent = ctx.parent
+    if parent is not None:
+        ignored = [
+            param.opts[0]
+            for param in parent.command.params
+            if param.name
+            and param.name not in names
+            and parent.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if ignored:
+            raise click.UsageError(
+                f"{', '.join(ignored)} before {ctx.info_name} would be ignored: "
+                f"{ctx.info_name} does not take it there"
+            )
     values: dict[str, Any] = {}
     for name in names:
         own = ctx.params[name]

@@ -11,6 +11,7 @@ iterated, so a mutant added to it is proven here too (or this test says it went 
 from __future__ import annotations
 
 import time
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -183,9 +184,18 @@ def test_the_issues_syntax_finds_a_mutant(
     mock_url: str, root_url: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     against = root_url + PREFIX + "header-loc"
-    report = tmp_path / "diff.md"
+    report, junit = tmp_path / "diff.md", tmp_path / "diff.xml"
     code = main(
-        ["diff", *reference_args(mock_url), "--against-url", against, "--report", str(report)]
+        [
+            "diff",
+            *reference_args(mock_url),
+            "--against-url",
+            against,
+            "--report",
+            str(report),
+            "--junit-xml",
+            str(junit),
+        ]
     )
     err = capsys.readouterr().err
     assert code == 1, err
@@ -194,6 +204,11 @@ def test_the_issues_syntax_finds_a_mutant(
     ), err
     text = report.read_text(encoding="utf-8")
     assert "## CONTRACT §1 order 2: 422" in text and TOKEN not in text
+    cases = {
+        case.get("name"): case.find("failure") is not None
+        for case in ET.parse(junit).getroot().iter("testcase")
+    }
+    assert cases["CONTRACT §1 order 2: 422"] and not cases["CONTRACT §1 order 1: 401"], cases
 
 
 def test_group_options_reach_diff(
@@ -232,6 +247,23 @@ def test_an_option_given_twice_differently_is_refused(
     err = capsys.readouterr().err
     assert code == 2
     assert err.count("\n") == 1 and "--base-url given twice" in err, err
+
+
+def test_a_suite_option_before_diff_is_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    """``--report`` before ``diff`` is the suite's coverage report: diff would ignore it."""
+    code = main(
+        [
+            "--report",
+            "x.md",
+            "diff",
+            *reference_args("http://127.0.0.1:9"),
+            "--against-url",
+            "http://127.0.0.1:11",
+        ]
+    )
+    err = capsys.readouterr().err
+    assert code == 2
+    assert err.count("\n") == 1 and "--report before diff would be ignored" in err, err
 
 
 def test_diff_needs_the_reference(

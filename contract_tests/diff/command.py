@@ -22,6 +22,7 @@ from dayzero_twin.contract_tests.options import (
     as_decorator,
     for_subcommand,
     group_or_own,
+    junit_xml_option,
     long_name,
     report_option,
 )
@@ -83,6 +84,9 @@ def _shared(function: Any) -> Any:
     help="Its second business. Default: --second-business-id.",
 )
 @as_decorator(
+    junit_xml_option("DIFF_JUNIT_XML", "Write a JUnit XML report, one case per rule compared.")
+)
+@as_decorator(
     report_option("DIFF_REPORT", "Write a Markdown report: the differences, rule by rule.")
 )
 @click.pass_context
@@ -93,7 +97,7 @@ def diff(ctx: click.Context, /, **given: Any) -> int:
     keys, URLs and cursors by type, creation times as recent or not."""
     # Imported here: the scenario's data generation (Faker, hypothesis) is slow to
     # import, and every other subcommand would pay for it at start-up.
-    from dayzero_twin.contract_tests.diff.compare import differences, markdown
+    from dayzero_twin.contract_tests.diff.compare import differences, junit_xml, markdown
     from dayzero_twin.contract_tests.diff.files import Files
     from dayzero_twin.contract_tests.diff.scenario import Plan, Target, observations
 
@@ -134,6 +138,10 @@ def diff(ctx: click.Context, /, **given: Any) -> int:
     if values["report"]:
         text = markdown(found, base.base_url, against.base_url, len(one))
         Path(values["report"]).write_text(redact_text(text, secrets), encoding="utf-8")
+    if values["junit_xml"]:
+        source = f"{base.base_url} against {against.base_url}"
+        xml = junit_xml(found, one, source).decode("utf-8")
+        Path(values["junit_xml"]).write_text(redact_text(xml, secrets), encoding="utf-8")
     verdict = "agree" if not found else f"differ in {len(found)} place(s)"
     click.echo(
         f"diff: {len(one)} steps; {base.base_url} and {against.base_url} {verdict}", err=True

@@ -3,6 +3,7 @@ headers, then the masked bodies field by field (missing on one side, type, value
 
 from __future__ import annotations
 
+import xml.etree.ElementTree as ET
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -110,3 +111,31 @@ def markdown(diffs: Sequence[Difference], base: str, against: str, steps: int) -
         lines += [f"- {d.step}: `{d.where}`: {d.base} vs {d.against}" for d in found[:50]]
         lines.append("")
     return "\n".join(lines) + "\n"
+
+
+def junit_xml(diffs: Sequence[Difference], steps: Sequence[Observation], source: str) -> bytes:
+    """One test case per rule the scenario exercised: failed where the two differ, so a
+    CI run shows which rules still agree as well as which do not."""
+    by_rule: dict[str, list[Difference]] = {step.rule: [] for step in steps}
+    for diff in diffs:
+        by_rule.setdefault(diff.rule, []).append(diff)
+    failed = sum(1 for found in by_rule.values() if found)
+    suite = ET.Element(
+        "testsuite",
+        name="diff",
+        tests=str(len(by_rule)),
+        failures=str(failed),
+        errors="0",
+        skipped="0",
+    )
+    properties = ET.SubElement(suite, "properties")
+    ET.SubElement(properties, "property", name="source", value=source)
+    for rule, found in by_rule.items():
+        case = ET.SubElement(suite, "testcase", classname="diff", name=rule)
+        if found:
+            failure = ET.SubElement(
+                case, "failure", message=found[0].line()[:1000], type="Difference"
+            )
+            failure.text = "\n".join(d.line() for d in found[:50])
+    ET.indent(suite)
+    return bytes(ET.tostring(suite, encoding="utf-8", xml_declaration=True))
