@@ -10,6 +10,7 @@ iterated, so a mutant added to it is proven here too (or this test says it went 
 
 from __future__ import annotations
 
+import re
 import time
 import xml.etree.ElementTree as ET
 from collections.abc import Iterator
@@ -27,6 +28,7 @@ from dayzero_twin.contract_tests.mock_process import running_mock
 from tests.mutants.__main__ import FAITHFUL, PREFIX
 from tests.mutants.catalogue import BUSINESS, MUTANTS, SECOND_BUSINESS, TOKEN, Mutant
 from tests.test_contract_suite import served
+from tests.variants.catalogue import VARIANTS, Variant
 
 # Mutant runs at a time: the server is one process, so more would only queue there.
 WORKERS = 2
@@ -145,6 +147,50 @@ def test_diff_finds_every_mutant(mutant: Mutant, found: dict[str, list[Differenc
     assert lines, f"diff sees no difference for {mutant.name} ({mutant.breaks})"
     where = WHERE.get(mutant.name)
     assert where is None or any(where in line for line in lines), "\n".join(lines)
+
+
+# -- faithful variants: legal choices the masking must accept --------------------------
+
+# diff compares with the mock, not with the contract: where a variant's legal choice is
+# one the issue asks diff to report (fields present, messages, values, content types),
+# it differs, and only there. Every other variant must agree.
+REPORTED_CHOICES = {
+    "extra-fields": re.compile(r"x_variant"),
+    "other-messages": re.compile(r"\.(detail|message|msg)$"),
+    "envelope-numbers": re.compile(r"^body\.limit"),
+    "plain-undocumented": re.compile(r"^(header content-type|body type)$"),
+    "other-keys-and-urls": re.compile(r"\.detail$"),
+}
+MORE = "..."  # compare.py's "and N more in this step"
+
+
+@pytest.fixture(scope="module")
+def variant_differences(plan: Plan) -> Iterator[dict[str, list[Difference]]]:
+    with served("tests.variants") as root:
+        reference = observations(target(root, FAITHFUL), plan)
+        with ThreadPoolExecutor(max_workers=WORKERS) as pool:
+            runs = pool.map(lambda v: observations(target(root, v.name), plan), VARIANTS)
+            yield {
+                variant.name: differences(reference, run)
+                for variant, run in zip(VARIANTS, runs, strict=True)
+            }
+
+
+def test_reported_choices_name_only_variants() -> None:
+    assert set(REPORTED_CHOICES) <= {variant.name for variant in VARIANTS}
+
+
+@pytest.mark.parametrize("variant", VARIANTS, ids=lambda variant: variant.name)
+def test_diff_masks_what_a_faithful_variant_may_choose(
+    variant: Variant, variant_differences: dict[str, list[Difference]]
+) -> None:
+    allowed = REPORTED_CHOICES.get(variant.name)
+    beyond = [
+        difference.line()
+        for difference in variant_differences[variant.name]
+        if difference.where != MORE and not (allowed and allowed.search(difference.where))
+    ]
+    assert not beyond, "\n".join(beyond)
 
 
 # -- the command line -------------------------------------------------------------------

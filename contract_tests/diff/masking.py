@@ -7,7 +7,9 @@ other UUID and number by the order in which the run first saw it (``<id 3>``,
 ``<number 2>``). Two faithful implementations give the same names; one that reuses a
 number, answers another id or another business's entity does not.
 
-Creation times must be "now": they are compared as recent or not. Other date-times (a
+Inside texts (messages), a UUID is named only if the run met it as an id. ``null`` and
+absent are the same (CONTRACT §1). Creation times must be "now": they are compared as
+recent or not. Other date-times (a
 bill's ``due_on``) are compared as instants, whatever offset spells them. Keys, URLs,
 file names and sizes, expiry seconds and cursors are compared by type only.
 """
@@ -51,7 +53,8 @@ class Masker:
 
     def __call__(self, value: Any, key: str = "") -> Any:
         if isinstance(value, dict):
-            return {k: self(v, k) for k, v in value.items()}
+            # CONTRACT §1: an optional field "may be absent or null"; both read as absent.
+            return {k: self(v, k) for k, v in value.items() if v is not None}
         if isinstance(value, list):
             return [self(v, key) for v in value]
         if value is None:
@@ -69,11 +72,20 @@ class Masker:
             return self._moment(value, recency=key.endswith(MOMENT_SUFFIX))
         if value.startswith(("http://", "https://")):
             return "<url>"  # each implementation names its own host
-        return UUID.sub(lambda match: self._uuid(match.group(0)), value)
+        if UUID.fullmatch(value):
+            return self._uuid(value)
+        return UUID.sub(lambda match: self._mentioned(match.group(0)), value)
 
     def _uuid(self, value: str) -> str:
         role = self.roles.get(value.lower())
         return f"<{role}>" if role else self._name(self.ids, value.lower(), "id")
+
+    def _mentioned(self, value: str) -> str:
+        """A UUID inside a text (a message, a key it quotes): named if the run has met it
+        as an id, else just a UUID. Texts do not name new ids, so one implementation
+        quoting a key the other does not cannot shift every later id's name."""
+        role = self.roles.get(value.lower())
+        return f"<{role}>" if role else self.ids.get(value.lower(), "<uuid>")
 
     def _moment(self, value: str, recency: bool) -> str:
         try:

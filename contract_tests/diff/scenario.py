@@ -121,7 +121,7 @@ class Session:
         self, step: str, rule: str, response: httpx.Response, volatile: tuple[str, ...] = ()
     ) -> Observation:
         """``volatile``: top-level fields that depend on what the business held before
-        the run (a list's ``total``), compared by type only."""
+        the run (a list's ``total``): not compared."""
         headers = {
             "content-type": response.headers.get("content-type", "").split(";")[0].strip(),
         }
@@ -129,7 +129,7 @@ class Session:
             headers["www-authenticate"] = response.headers.get("www-authenticate", "").split(" ")[0]
         raw = body_of(response)
         if isinstance(raw, dict):
-            raw = {k: f"<{type(v).__name__}>" if k in volatile else v for k, v in raw.items()}
+            raw = {k: v for k, v in raw.items() if k not in volatile}
         return Observation(step, rule, response.status_code, headers, self.mask(raw))
 
     def summary(self, step: str, rule: str, status: int, body: dict[str, Any]) -> Observation:
