@@ -8,7 +8,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from dayzero_twin.contract_tests.diff.scenario import Observation
+from dayzero_twin.contract_tests.diff.session import Observation
 from dayzero_twin.contract_tests.support.rules import excerpt
 
 
