@@ -8,9 +8,11 @@ why; never a traceback, and never 1, which would blame the implementation).
 The command is a click group whose own options are the suite run's, and which runs the
 suite when no subcommand follows them (``invoke_without_command``): ``dayzero-contract
 --base-url URL ...`` checks an implementation. Tools that share the suite's reading of
-the contract (a recording ``proxy``, ``judge FILE.har``, ``diff``) are to be added as
-subcommands with ``@suite.command()``, each with its own options after its name;
-:func:`suite` then sees ``ctx.invoked_subcommand`` and leaves the run to it.
+the contract (a recording ``proxy``, ``judge FILE.har``, ``diff``) are subcommands, each
+with its options after its name; :func:`suite` then sees ``ctx.invoked_subcommand`` and
+leaves the run to it. A subcommand that takes the suite's own options (``diff``: the
+reference's URL, token, business) declares them with :func:`options.for_subcommand`, so
+they may stand before or after its name (:func:`options.group_or_own`).
 
 The options themselves are declared once, in :mod:`contract_tests.options` (shared with
 the pytest plugin); the frozen :class:`~contract_tests.settings.Settings` built from them
@@ -29,6 +31,7 @@ import httpx
 import pytest
 
 from dayzero_twin.contract_tests import coverage, options, plugin
+from dayzero_twin.contract_tests.exits import EXIT_BROKEN, EXIT_ERROR, EXIT_KEPT
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,
@@ -63,7 +66,6 @@ IMPORT_ARGS = ("--import-mode=importlib", "-o", "consider_namespace_packages=tru
 # Checks fail through `require`, not bare asserts: no assertion rewriting (which would
 # recompile every Faker provider module on each run).
 PYTEST_ARGS = ("-p", "no:cacheprovider", "--assert=plain", *IMPORT_ARGS)
-EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
 # The group's own --help is _help below; subcommands inherit -h/--help from here.
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -79,13 +81,12 @@ def _help(ctx: click.Context, param: click.Parameter, value: bool) -> None:
 
 
 RUN_OPTIONS: tuple[click.Option, ...] = (
-    click.Option(["--junit-xml"], type=click.Path(dir_okay=False), metavar="FILE",
-                 envvar="CONTRACT_JUNIT_XML", show_envvar=True,
-                 help="Write a JUnit XML report, each failure naming its rule."),
-    click.Option(["--report"], type=click.Path(dir_okay=False), metavar="FILE",
-                 envvar="CONTRACT_REPORT", show_envvar=True,
-                 help="Write the contract coverage (each rule: held, broken or not checked, "
-                      "and why) as Markdown; it is printed and in the JUnit XML anyway."),
+    options.junit_xml_option("CONTRACT_JUNIT_XML",
+                             "Write a JUnit XML report, each failure naming its rule."),
+    options.report_option("CONTRACT_REPORT",
+                          "Write the contract coverage (each rule: held, broken or not "
+                          "checked, and why) as Markdown; it is printed and in the JUnit XML "
+                          "anyway."),
     click.Option(["-k", "keyword"], metavar="EXPR",
                  help="Only checks whose test name matches EXPR (pytest -k)."),
     click.Option(["-x", "--exitfirst"], is_flag=True, help="Stop at the first failure."),

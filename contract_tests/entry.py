@@ -11,10 +11,11 @@ from __future__ import annotations
 import sys
 from importlib.util import find_spec
 
+from dayzero_twin.contract_tests.exits import EXIT_ERROR
+
 # What contract_tests/ imports beyond the base install, by import name: the [contract]
 # extra of pyproject.toml (tests/test_packaging.py keeps the two in step).
 SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx")
-EXIT_ERROR = 2  # the suite's "cannot run" status (see cli.py)
 
 
 def missing_imports() -> list[str]:

@@ -13,7 +13,7 @@ import dataclasses
 import urllib.parse
 import uuid
 from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import click
 
@@ -144,3 +144,86 @@ def settings_from(
 
 def rules_from(values: Mapping[str, Any]) -> Sequence[str]:
     return tuple(values.get(RULE_OPTION.name or "") or ())
+
+
+# -- shared by the subcommands (proxy, judge, diff) ----------------------------------------
+
+
+def report_option(envvar: str, help: str) -> click.Option:
+    """``--report FILE``: a Markdown report. One declaration for every command; each
+    names its own variable and says what its report holds."""
+    return _option("--report", type=click.Path(dir_okay=False), metavar="FILE",
+                   envvar=envvar, help=help)
+
+
+def junit_xml_option(envvar: str, help: str) -> click.Option:
+    """``--junit-xml FILE``: a JUnit XML report, declared once like :func:`report_option`."""
+    return _option("--junit-xml", type=click.Path(dir_okay=False), metavar="FILE",
+                   envvar=envvar, help=help)
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def as_decorator(option: click.Option) -> Callable[[F], F]:
+    """Attach an already declared option to a ``@click.command`` function."""
+
+    def attach(function: F) -> F:
+        params = getattr(function, "__click_params__", [])
+        params.append(option)
+        function.__click_params__ = params  # type: ignore[attr-defined]
+        return function
+
+    return attach
+
+
+def for_subcommand(name: str, help: str | None = None) -> click.Option:
+    """The suite's option ``name`` (its flag, type, default and ``CONTRACT_*`` variable)
+    for a subcommand, so ``dayzero-contract SUB --base-url A`` and ``dayzero-contract
+    --base-url A SUB`` mean the same; only the help may say what it means there."""
+    option = next(option for option in SETTINGS_OPTIONS if option.name == name)
+    envvar = option.envvar if isinstance(option.envvar, str) else None
+    return _option(*option.opts, type=option.type, default=option.default,
+                   show_default=option.show_default, envvar=envvar,
+                   help=help or option.help)
+
+
+def group_or_own(ctx: click.Context, names: Sequence[str]) -> dict[str, Any]:
+    """The values of a subcommand's suite options (:func:`for_subcommand`), given either
+    after the group's name or after the subcommand's: the one typed on the command line
+    wins over a variable or default; typed in both places with different values is an
+    error (:class:`click.UsageError`: one line, exit 2), never a silent choice. So is a
+    group option the subcommand does not take, typed before its name."""
+    parent = ctx.parent
+    if parent is not None:
+        ignored = [
+            param.opts[0]
+            for param in parent.command.params
+            if param.name
+            and param.name not in names
+            and parent.get_parameter_source(param.name) is click.core.ParameterSource.COMMANDLINE
+        ]
+        if ignored:
+            raise click.UsageError(
+                f"{', '.join(ignored)} before {ctx.info_name} would be ignored: "
+                f"{ctx.info_name} does not take it there"
+            )
+    values: dict[str, Any] = {}
+    for name in names:
+        own = ctx.params[name]
+        typed = ctx.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        if parent is None or name not in parent.params:
+            values[name] = own
+            continue
+        above = parent.params[name]
+        typed_above = (
+            parent.get_parameter_source(name) is click.core.ParameterSource.COMMANDLINE
+        )
+        if typed and typed_above and own != above:
+            flag = long_name(next(o for o in SETTINGS_OPTIONS if o.name == name))
+            raise click.UsageError(
+                f"{flag} given twice with different values ({above!r} before "
+                f"{ctx.info_name}, {own!r} after it)"
+            )
+        values[name] = above if typed_above and not typed else own
+    return values

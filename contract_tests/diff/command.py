@@ -1,39 +1,60 @@
 """``dayzero-contract diff``: exit 0 when both implementations agree, 1 when they differ,
-2 when either cannot be reached."""
+2 when either cannot be reached (or an option is wrong).
+
+The reference side's options are the suite's own (:mod:`contract_tests.options`), so they
+may be given before ``diff`` or after it; given in both places with different values,
+the command refuses to guess (exit 2).
+"""
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import click
 import httpx
 
-from dayzero_twin.contract_tests.options import BaseUrlParam, BusinessIdParam
+from dayzero_twin.contract_tests.exits import EXIT_BROKEN, EXIT_ERROR, EXIT_KEPT
+from dayzero_twin.contract_tests.options import (
+    BaseUrlParam,
+    BusinessIdParam,
+    as_decorator,
+    for_subcommand,
+    group_or_own,
+    junit_xml_option,
+    long_name,
+    report_option,
+)
 from dayzero_twin.contract_tests.proxy.exchange import redact_text
 
-EXIT_SAME, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
+# The suite's options diff takes, in the suite's declarations.
+SHARED = (
+    for_subcommand("base_url", "The reference implementation (required)."),
+    for_subcommand("token", "Its API token (required)."),
+    for_subcommand("business_id", "Its sandbox business (required)."),
+    for_subcommand(
+        "second_business_id",
+        "A second business its token may act for: adds the cross-business steps.",
+    ),
+    for_subcommand("seed", "Same seed, same files."),
+    for_subcommand("timeout"),
+    for_subcommand(
+        "large_files",
+        "Run the large steps (uploads and PUTs of 10 MiB, files of 10,000 rows).",
+    ),
+)
+REQUIRED = ("base_url", "token", "business_id")
+
+
+def _shared(function: Any) -> Any:
+    for option in reversed(SHARED):
+        function = as_decorator(option)(function)
+    return function
 
 
 @click.command("diff")
-@click.option(
-    "--base-url",
-    type=BaseUrlParam(),
-    required=True,
-    envvar="CONTRACT_BASE_URL",
-    show_envvar=True,
-    help="The reference implementation.",
-)
-@click.option(
-    "--token", required=True, envvar="CONTRACT_TOKEN", show_envvar=True, help="Its API token."
-)
-@click.option(
-    "--business-id",
-    type=BusinessIdParam(),
-    required=True,
-    envvar="CONTRACT_BUSINESS_ID",
-    show_envvar=True,
-    help="Its sandbox business.",
-)
+@_shared
 @click.option(
     "--against-url",
     type=BaseUrlParam(),
@@ -56,66 +77,73 @@ EXIT_SAME, EXIT_DIFFER, EXIT_ERROR = 0, 1, 2
     help="Its business. Default: --business-id.",
 )
 @click.option(
-    "--seed",
-    type=click.IntRange(0),
-    default=0,
-    show_default=True,
-    envvar="CONTRACT_SEED",
+    "--against-second-business-id",
+    type=BusinessIdParam(),
+    envvar="DIFF_AGAINST_SECOND_BUSINESS_ID",
     show_envvar=True,
-    help="Same seed, same files.",
+    help="Its second business. Default: --second-business-id.",
 )
-@click.option(
-    "--timeout",
-    type=click.FloatRange(0, min_open=True),
-    default=30.0,
-    show_default=True,
-    envvar="CONTRACT_TIMEOUT",
-    show_envvar=True,
-    help="HTTP timeout, seconds.",
+@as_decorator(
+    junit_xml_option("DIFF_JUNIT_XML", "Write a JUnit XML report, one case per rule compared.")
 )
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False),
-    metavar="FILE",
-    envvar="DIFF_REPORT",
-    show_envvar=True,
-    help="Write a Markdown report.",
+@as_decorator(
+    report_option("DIFF_REPORT", "Write a Markdown report: the differences, rule by rule.")
 )
-def diff(
-    base_url: str,
-    token: str,
-    business_id: str,
-    against_url: str,
-    against_token: str | None,
-    against_business_id: str | None,
-    seed: int,
-    timeout: float,
-    report: str | None,
-) -> int:
-    """Send the same scenario (uploads, bulk calls with each flag, read-backs, refusals:
-    no token, bad business id, unknown s3_key, invalid cells, empty file) to both and
-    report per rule where they disagree, ids, keys, timestamps and numbers masked."""
+@click.pass_context
+def diff(ctx: click.Context, /, **given: Any) -> int:
+    """Send the same scenario (uploads direct and presigned, bulk calls with each flag,
+    read-backs and list pages, refusals and tampered URLs, large files) to both and
+    report per rule where they disagree, ids and numbers compared by where they appear,
+    keys, URLs and cursors by type, creation times as recent or not."""
     # Imported here: the scenario's data generation (Faker, hypothesis) is slow to
     # import, and every other subcommand would pay for it at start-up.
-    from dayzero_twin.contract_tests.diff.compare import differences, markdown
-    from dayzero_twin.contract_tests.diff.scenario import Files, Target, observations
+    from dayzero_twin.contract_tests.diff.compare import differences, junit_xml, markdown
+    from dayzero_twin.contract_tests.diff.files import Files
+    from dayzero_twin.contract_tests.diff.scenario import Plan, Target, observations
 
-    files = Files.build(seed)
-    base = Target(base_url, token, business_id)
-    against = Target(against_url, against_token or token, against_business_id or business_id)
-    secrets = {token, against.token}
+    values = {**given, **group_or_own(ctx, [option.name or "" for option in SHARED])}
+    missing = [
+        f"{long_name(option)} [{option.envvar}]"
+        for option in SHARED
+        if option.name in REQUIRED and not values[option.name]
+    ]
+    if missing:
+        raise click.UsageError(f"missing {', '.join(missing)}")
+    base = Target(
+        values["base_url"], values["token"], values["business_id"], values["second_business_id"]
+    )
+    against = Target(
+        values["against_url"],
+        values["against_token"] or base.token,
+        values["against_business_id"] or base.business_id,
+        values["against_second_business_id"] or base.second_business_id,
+    )
+    plan = Plan(
+        Files.build(values["seed"]),
+        values["timeout"],
+        large_files=values["large_files"],
+        second_business=bool(base.second_business_id and against.second_business_id),
+    )
+    secrets = {base.token, against.token}
     try:
-        one = observations(base, files, timeout)
-        other = observations(against, files, timeout)
+        # Both sides at once, each one request at a time: the two do not share state.
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            one, other = pool.map(lambda target: observations(target, plan), (base, against))
     except httpx.HTTPError as error:
         click.echo(f"diff: cannot complete the scenario: {type(error).__name__}", err=True)
         return EXIT_ERROR
     found = differences(one, other)
     for difference in found:
         click.echo(redact_text(difference.line(), secrets), err=True)
-    if report:
-        text = markdown(found, base_url, against_url, len(one))
-        Path(report).write_text(redact_text(text, secrets), encoding="utf-8")
+    if values["report"]:
+        text = markdown(found, base.base_url, against.base_url, len(one))
+        Path(values["report"]).write_text(redact_text(text, secrets), encoding="utf-8")
+    if values["junit_xml"]:
+        source = f"{base.base_url} against {against.base_url}"
+        xml = junit_xml(found, one, source).decode("utf-8")
+        Path(values["junit_xml"]).write_text(redact_text(xml, secrets), encoding="utf-8")
     verdict = "agree" if not found else f"differ in {len(found)} place(s)"
-    click.echo(f"diff: {len(one)} steps; {base_url} and {against_url} {verdict}", err=True)
-    return EXIT_DIFFER if found else EXIT_SAME
+    click.echo(
+        f"diff: {len(one)} steps; {base.base_url} and {against.base_url} {verdict}", err=True
+    )
+    return EXIT_BROKEN if found else EXIT_KEPT

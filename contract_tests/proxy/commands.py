@@ -19,13 +19,18 @@ import click
 import httpx
 import uvicorn
 
-from dayzero_twin.contract_tests.options import BaseUrlParam
+from dayzero_twin.contract_tests.exits import EXIT_BROKEN, EXIT_ERROR, EXIT_KEPT
+from dayzero_twin.contract_tests.options import (
+    BaseUrlParam,
+    as_decorator,
+    junit_xml_option,
+    report_option,
+)
 from dayzero_twin.contract_tests.proxy.app import ProxyState, build
 from dayzero_twin.contract_tests.proxy.har import HarError, read_har, write_har
 from dayzero_twin.contract_tests.proxy.judge import Judge
 from dayzero_twin.contract_tests.proxy.report import write_reports
 
-EXIT_KEPT, EXIT_BROKEN, EXIT_ERROR = 0, 1, 2
 LOG = logging.getLogger("dayzero.proxy")
 
 
@@ -38,19 +43,14 @@ def _option(*decls: str, envvar: str, **attrs: Any) -> Callable[[F], F]:
 
 
 def _reports(function: F) -> F:
-    function = _option(
-        "--junit-xml",
-        envvar="PROXY_JUNIT_XML",
-        type=click.Path(dir_okay=False),
-        metavar="FILE",
-        help="Write a JUnit XML report, one case per broken rule.",
+    function = as_decorator(
+        junit_xml_option("PROXY_JUNIT_XML", "Write a JUnit XML report, one case per broken rule.")
     )(function)
-    return _option(
-        "--report",
-        envvar="PROXY_REPORT",
-        type=click.Path(dir_okay=False),
-        metavar="FILE",
-        help="Write a Markdown report: each broken rule with redacted curl reproductions.",
+    return as_decorator(
+        report_option(
+            "PROXY_REPORT",
+            "Write a Markdown report: each broken rule with redacted curl reproductions.",
+        )
     )(function)
 
 

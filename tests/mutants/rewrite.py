@@ -165,12 +165,14 @@ class Rewriter:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        body = b""
+        # Joined once: ``body +=`` per chunk copies a 10 MiB upload ~160 times.
+        chunks: list[bytes] = []
         while True:
             message = await receive()
-            body += message.get("body", b"")
+            chunks.append(message.get("body", b""))
             if not message.get("more_body"):
                 break
+        body = b"".join(chunks)
         req = Req(
             method=scope["method"],
             path=scope["path"],
