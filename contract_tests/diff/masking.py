@@ -9,8 +9,9 @@ number, answers another id or another business's entity does not.
 
 Inside texts (messages), a UUID is named only if the run met it as an id. ``null`` and
 absent are the same (CONTRACT §1). Creation times must be "now": they are compared as
-recent or not. Other date-times (a
-bill's ``due_on``) are compared as instants, whatever offset spells them. Keys, URLs,
+recent or not, by the suite's own :class:`Window` (the server's clock where its ``Date``
+header tells it, so a faithful API whose clock is off is still recent; ± 5 minutes). Other
+date-times (a bill's ``due_on``) are compared as instants, whatever offset spells them. Keys, URLs,
 file names and sizes, expiry seconds and cursors are compared by type only.
 """
 
@@ -18,8 +19,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
+
+from dayzero_twin.contract_tests.support.assertions import Window
 
 UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
 TIMESTAMP = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:?\d{2})$")
@@ -39,24 +42,30 @@ CHOSEN = frozenset(
 NUMBERED = frozenset({"number"})
 # "created_at"/"updated_at" record when the run created the entity.
 MOMENT_SUFFIX = "_at"
-RECENT = timedelta(days=1)
 
 
 class Masker:
-    """Masks the answers of one run; its names live as long as the run."""
+    """Masks the answers of one run; its names live as long as the run.
 
-    def __init__(self, roles: Mapping[str, str], now: datetime | None = None) -> None:
+    ``started``: when the run began, the earliest a creation time of the run can be."""
+
+    def __init__(self, roles: Mapping[str, str], started: datetime | None = None) -> None:
         self.roles = {uuid.lower(): name for uuid, name in roles.items()}
-        self.now = now or datetime.now(UTC)
+        self.started = started or datetime.now(UTC)
         self.ids: dict[str, str] = {}
         self.numbers: dict[str, str] = {}
 
-    def __call__(self, value: Any, key: str = "") -> Any:
+    def __call__(self, value: Any, window: Window | None = None) -> Any:
+        """Mask ``value``, an answer received inside ``window`` (default: from the run's
+        start until now, by the local clock)."""
+        return self._mask(value, "", window or Window(self.started, datetime.now(UTC)))
+
+    def _mask(self, value: Any, key: str, window: Window) -> Any:
         if isinstance(value, dict):
             # CONTRACT §1: an optional field "may be absent or null"; both read as absent.
-            return {k: self(v, k) for k, v in value.items() if v is not None}
+            return {k: self._mask(v, k, window) for k, v in value.items() if v is not None}
         if isinstance(value, list):
-            return [self(v, key) for v in value]
+            return [self._mask(v, key, window) for v in value]
         if value is None:
             return None
         if key in CHOSEN:
@@ -64,12 +73,12 @@ class Masker:
         if key in NUMBERED:
             return self._name(self.numbers, str(value), "number")
         if isinstance(value, str):
-            return self._text(value, key)
+            return self._text(value, key, window)
         return value
 
-    def _text(self, value: str, key: str) -> str:
+    def _text(self, value: str, key: str, window: Window) -> str:
         if TIMESTAMP.match(value):
-            return self._moment(value, recency=key.endswith(MOMENT_SUFFIX))
+            return self._moment(value, window if key.endswith(MOMENT_SUFFIX) else None)
         if value.startswith(("http://", "https://")):
             return "<url>"  # each implementation names its own host
         if UUID.fullmatch(value):
@@ -87,14 +96,15 @@ class Masker:
         role = self.roles.get(value.lower())
         return f"<{role}>" if role else self.ids.get(value.lower(), "<uuid>")
 
-    def _moment(self, value: str, recency: bool) -> str:
+    def _moment(self, value: str, recency: Window | None) -> str:
         try:
             moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
         except ValueError:
             return value
-        if recency:
-            recent = abs(moment - self.now) <= RECENT
-            return "<recent>" if recent else f"<not within a day of the run: {value}>"
+        if recency is not None:
+            if recency.contains(moment):
+                return "<recent>"
+            return f"<not made during the run ({recency.describe()}): {value}>"
         return moment.astimezone(UTC).isoformat()
 
     @staticmethod

@@ -55,7 +55,8 @@ def _tampered(session: Session, url: str, data: bytes) -> Observation:
     """Every single-part edit of the URL (the parts are the implementation's own, so
     what is compared is which statuses came back, and which parts were not refused)."""
     statuses: dict[str, int] = {
-        t.part: session.put(t.url, data).status_code for t in tamperings(url)
+        t.part: session.put(t.url, data).status_code
+        for t in tamperings(url, session.target.business_id, session.target.second_business_id)
     }
     return session.summary(
         "PUT to each single-part edit of the upload URL",

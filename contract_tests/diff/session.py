@@ -8,12 +8,14 @@ appearance, creation times as recent or not, keys and URLs by type).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 
 from dayzero_twin.contract_tests.diff.files import Files
 from dayzero_twin.contract_tests.diff.masking import Masker
+from dayzero_twin.contract_tests.support.assertions import Window
 from dayzero_twin.contract_tests.support.client import API, body_of
 from dayzero_twin.contract_tests.support.kinds import Kind
 
@@ -117,7 +119,8 @@ class Session:
         raw = body_of(response)
         if isinstance(raw, dict):
             raw = {k: v for k, v in raw.items() if k not in volatile}
-        return Observation(step, rule, response.status_code, headers, self.mask(raw))
+        window = Window.around(self.mask.started, datetime.now(UTC), response)
+        return Observation(step, rule, response.status_code, headers, self.mask(raw, window))
 
     def summary(self, step: str, rule: str, status: int, body: dict[str, Any]) -> Observation:
         """A step of several requests, kept as what they show together."""
