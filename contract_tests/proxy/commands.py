@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import socket
@@ -75,6 +76,27 @@ async def serve(server: uvicorn.Server, sock: socket.socket, client: httpx.Async
         await client.aclose()
 
 
+def tuned(config: ProxyConfig, settings: tuple[str, ...]) -> ProxyConfig:
+    """``config`` with each ``NAME=VALUE`` applied (a positive number for each bound)."""
+    names = {f.name: f for f in dataclasses.fields(ProxyConfig)}
+    changes: dict[str, Any] = {}
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if name.strip() not in names:
+            raise click.BadParameter(
+                f"{name!r} is not a bound; one of {', '.join(sorted(names))}", param_hint="--tune"
+            )
+        kind = float if isinstance(getattr(config, name.strip()), float) else int
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise click.BadParameter(f"{setting!r}: a positive number", param_hint="--tune")
+        changes[name.strip()] = value
+    return dataclasses.replace(config, **changes)
+
+
 @click.command("proxy")
 @_option(
     "--upstream",
@@ -114,6 +136,13 @@ async def serve(server: uvicorn.Server, sock: socket.socket, client: httpx.Async
     show_default=True,
     help="Upstream timeout, seconds.",
 )
+@_option(
+    "--tune",
+    envvar="PROXY_TUNE",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a bound of ProxyConfig (docs/PROXY.md), e.g. --tune max_upload_bytes=33554432.",
+)
 def proxy(
     upstream: str,
     host: str,
@@ -122,6 +151,7 @@ def proxy(
     report: str | None,
     record: str | None,
     timeout: float,
+    tune: tuple[str, ...],
 ) -> int:
     """Forward traffic to --upstream unchanged and judge every exchange by the suite's
     rules. Ctrl-C or SIGTERM writes the reports; exit 0 when no violation was seen, 1
@@ -130,7 +160,7 @@ def proxy(
     # httpx logs every URL at INFO: presigned URLs carry signatures.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    state = ProxyState(ProxyConfig(timeout=timeout), record=record)
+    state = ProxyState(tuned(ProxyConfig(timeout=timeout), tune), record=record)
 
     def on_report() -> list[str]:
         state.settle()

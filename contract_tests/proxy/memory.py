@@ -7,7 +7,7 @@ entries first. ``evicted`` counts them so the proxy can say how much it forgot.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Iterator, MutableMapping, MutableSet
+from collections.abc import Callable, ItemsView, Iterator, MutableMapping, MutableSet, ValuesView
 from typing import TypeVar
 
 K = TypeVar("K")
@@ -64,6 +64,13 @@ class Lru(MutableMapping[K, V]):
 
     def __contains__(self, key: object) -> bool:
         return key in self._data
+
+    # Iterating reads without refreshing (refreshing while iterating would reorder).
+    def items(self) -> ItemsView[K, V]:
+        return self._data.items()
+
+    def values(self) -> ValuesView[V]:
+        return self._data.values()
 
 
 class LruSet(MutableSet[K]):
