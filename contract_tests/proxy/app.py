@@ -107,8 +107,7 @@ class Proxy:
         authorization = dict(headers_lower(headers)).get("authorization")
         secret = token_of(authorization)
         if secret:
-            with self.state.judge.lock:
-                self.state.judge.secrets.add(secret)
+            self.state.judge.add_secret(secret)
 
         async def body() -> AsyncIterator[bytes]:
             nonlocal complete

@@ -573,8 +573,10 @@ class Judge:
     lock: threading.Lock = field(default_factory=threading.Lock)
     findings: Findings = field(init=False)
     accepted_tokens: LruSet[str] = field(init=False)
-    # Tokens the proxy forwarded, kept only to blank them out of reports.
+    # Tokens the proxy forwarded, kept only to blank them out of reports. A lock of
+    # their own: the proxy adds one per request and must not wait for a judgment.
     secrets: LruSet[str] = field(init=False)
+    secrets_lock: threading.Lock = field(default_factory=threading.Lock)
     uploaded_by: Lru[str, str] = field(init=False)  # s3_key -> business id
     uploads: Lru[tuple[str, str], bytes] = field(init=False)  # (business, s3_key) -> CSV
     forgotten: LruSet[tuple[str, str]] = field(init=False)  # uploads evicted
@@ -595,6 +597,14 @@ class Judge:
         self.entities = Lru(config.max_entities)
         self.pages = Lru(config.max_pages)
         self.businesses = Lru(config.max_businesses)
+
+    def add_secret(self, secret: str) -> None:
+        with self.secrets_lock:
+            self.secrets.add(secret)
+
+    def known_secrets(self) -> list[str]:
+        with self.secrets_lock:
+            return list(self.secrets)
 
     @property
     def violations(self) -> list[Violation]:
@@ -645,7 +655,8 @@ class Judge:
                         rule()
                     except ContractViolation as violation:
                         broken.append(violation)
-        return [_violation(exchange, v, self.secrets) for v in broken]
+        secrets = self.known_secrets() if broken else []
+        return [_violation(exchange, v, secrets) for v in broken]
 
     def _stateful(
         self,

@@ -120,10 +120,8 @@ class JudgeWorker:
         for violation in found:
             LOG.error(violation.log_line())
         if self.recorder is not None:
-            with self.judge.lock:
-                secrets = list(self.judge.secrets)
             try:
-                self.recorder.add(exchange.redacted(secrets))
+                self.recorder.add(exchange.redacted(self.judge.known_secrets()))
             except OSError as error:
                 LOG.error("recording stopped: %s", error)
                 self.recorder = None
