@@ -145,6 +145,24 @@ def running_proxy(upstream: str, python_path: Path | None) -> Iterator[str]:
         proxy.wait(timeout=START_SECONDS)
 
 
+def judge_cost(mock_url: str, python_path: Path | None) -> str:
+    """``bench/proxy_judge_cost.py`` under this tree or the peer: ms per judgment."""
+    env = dict(os.environ)
+    if python_path is not None:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(python_path), env.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "proxy_judge_cost.py"), mock_url],
+        env=env,
+        cwd=tempfile.gettempdir() if python_path is not None else ROOT,
+        capture_output=True,
+        text=True,
+        timeout=START_SECONDS * 5,
+        check=True,
+    )
+    millis, size = done.stdout.split()
+    return f"{float(millis):.2f} ms per judgment of a {size}-byte page"
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--requests", type=int, default=2000)
@@ -163,6 +181,8 @@ def main() -> int:
             f"{args.requests} requests, {args.connections} connections, "
             "GET /api/v1/invoices?limit=10; ms"
         )
+        for name, python_path in proxies.items():
+            print(f"judge CPU, {name}: {judge_cost(mock_url, python_path)}")
         for round_ in range(1, args.rounds + 1):
             times, failed = asyncio.run(load(mock_url, args.requests, args.connections))
             d50, d99 = quantiles(times)
