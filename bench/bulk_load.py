@@ -21,14 +21,11 @@ from bench.scaling import upload
 UPLOAD_TIMEOUT_S = 30.0
 
 
-def bulk_load(
-    config: BenchConfig, server: str, base_url: str, operation: Operation, duration_s: float
-) -> LoadRequest:
+def bulk_load(config: BenchConfig, server: str, base_url: str, operation: Operation,
+              duration_s: float) -> LoadRequest:
     """``operation`` on ``server`` for ``duration_s``, over the keys of ``import_keys``."""
-    body, *alternates = (
-        json.dumps({"s3_key": key}).encode()
-        for key in import_keys(config, server, base_url, operation)
-    )
+    body, *alternates = (json.dumps({"s3_key": key}).encode()
+                         for key in import_keys(config, server, base_url, operation))
     return LoadRequest(
         url=base_url + operation.path,
         body=body,
@@ -40,7 +37,8 @@ def bulk_load(
     )
 
 
-def import_keys(config: BenchConfig, server: str, base_url: str, operation: Operation) -> list[str]:
+def import_keys(config: BenchConfig, server: str, base_url: str,
+                operation: Operation) -> list[str]:
     """The sample's key, or the keys of ``config.distinct_files`` fresh uploads.
 
     Prism ignores what a key points to, so it gets as many made-up keys: the same number
@@ -54,7 +52,5 @@ def import_keys(config: BenchConfig, server: str, base_url: str, operation: Oper
     make = invoices_csv if operation.name == "invoices" else bills_csv
     rows = SAMPLE_ROWS[operation.name]
     with httpx.Client(base_url=base_url, timeout=UPLOAD_TIMEOUT_S) as client:
-        return [
-            upload(client, config, f"{operation.name}-{index}.csv", make(rows, seed=index + 1))
-            for index in range(count)
-        ]
+        return [upload(client, config, f"{operation.name}-{index}.csv", make(rows, seed=index + 1))
+                for index in range(count)]

@@ -98,15 +98,8 @@ class ServerStartError(RuntimeError):
 class ManagedProcess:
     """A child process in its own process group, with its output in a log file."""
 
-    def __init__(
-        self,
-        name: str,
-        argv: Sequence[str],
-        log_path: Path,
-        *,
-        cwd: Path = REPO_ROOT,
-        env: Mapping[str, str] | None = None,
-    ) -> None:
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, *,
+                 cwd: Path = REPO_ROOT, env: Mapping[str, str] | None = None) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path

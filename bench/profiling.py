@@ -51,9 +51,8 @@ class ProfileJob:
 
 def _load_workload(operation: Operation, tool: str) -> Workload:
     def replay(server: RunningServer, config: BenchConfig, work_dir: Path) -> None:
-        run_load(
-            bulk_load(config, MOCK, server.base_url, operation, config.profile_s), tool, work_dir
-        )
+        run_load(bulk_load(config, MOCK, server.base_url, operation, config.profile_s), tool,
+                 work_dir)
 
     return replay
 

@@ -62,9 +62,8 @@ def parse_head(head: bytes) -> tuple[int, int]:
     raise ProtocolError("response without Content-Length")
 
 
-async def _connection(
-    host: str, port: int, raws: list[bytes], first: int, deadline: float, tally: _Tally
-) -> None:
+async def _connection(host: str, port: int, raws: list[bytes], first: int, deadline: float,
+                      tally: _Tally) -> None:
     reconnects = 0
     sent = 0
     while time.perf_counter() < deadline and reconnects < MAX_RECONNECTS_PER_CONNECTION:
@@ -103,10 +102,8 @@ async def _drive(request: LoadRequest) -> tuple[_Tally, float]:
     started = time.perf_counter()
     deadline = started + request.duration_s
     await asyncio.gather(
-        *(
-            _connection(host, port, raws, index, deadline, tally)
-            for index in range(request.connections)
-        )
+        *(_connection(host, port, raws, index, deadline, tally)
+          for index in range(request.connections))
     )
     return tally, time.perf_counter() - started
 

@@ -92,11 +92,8 @@ class Run:
         """The bundled contract Prism serves, written inside this run's folder."""
         completed = subprocess.run(
             [
-                self.config.python,
-                "-m",
-                "dayzero_twin.openapi.bundle",
-                "--out",
-                str(self.spec.parent),
+                self.config.python, "-m", "dayzero_twin.openapi.bundle",
+                "--out", str(self.spec.parent),
             ],
             cwd=REPO_ROOT,
             capture_output=True,
@@ -128,7 +125,8 @@ class Run:
             idle = server.process.rss_bytes()
             log(f"run {run + 1}: {name} ready in {server.startup_s:.2f}s, idle {idle / 1e6:.0f} MB")
             for operation in OPERATIONS:
-                request = bulk_load(config, name, server.base_url, operation, config.duration_s)
+                request = bulk_load(config, name, server.base_url, operation,
+                                    config.duration_s)
                 if config.warmup_s > 0:
                     warm = replace(request, duration_s=config.warmup_s)
                     run_load(warm, self.tool, self.logs)

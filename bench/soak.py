@@ -91,9 +91,8 @@ def writer(base_url: str, rows: int, stop: threading.Event, load: Load, index: i
                 load.rows += rows
 
 
-def sample(
-    mock: MockProcess, client: httpx.Client, started: float, load: Load, data_dir: Path | None
-) -> Sample:
+def sample(mock: MockProcess, client: httpx.Client, started: float, load: Load,
+           data_dir: Path | None) -> Sample:
     health = client.get("/__mock/health").json()
     storage, journal = health["storage"], health["journal"]
     return Sample(
@@ -113,11 +112,8 @@ def verdict(samples: list[Sample]) -> dict[str, Any]:
     """RSS before and after the budget was reached, and whether it stayed flat."""
     reached = [s for s in samples if s.entities_evicted > 0]
     if len(reached) < 6:
-        return {
-            "budget_reached_at_s": reached[0].t if reached else None,
-            "flat": None,
-            "note": "too few samples after the budget was reached to judge",
-        }
+        return {"budget_reached_at_s": reached[0].t if reached else None, "flat": None,
+                "note": "too few samples after the budget was reached to judge"}
     third = len(reached) // 3
     early = statistics.median(s.rss_mib for s in reached[:third])
     late = statistics.median(s.rss_mib for s in reached[-third:])
@@ -136,51 +132,27 @@ def verdict(samples: list[Sample]) -> dict[str, Any]:
 
 def table(samples: list[Sample]) -> str:
     disk = samples and samples[0].disk_mib is not None
-    head = [
-        "t (s)",
-        "imports",
-        "RSS (MiB)",
-        "entities kept",
-        "evicted",
-        "uploads kept",
-        "upload MiB",
-        "journal KiB",
-        *(["disk MiB"] if disk else []),
-    ]
+    head = ["t (s)", "imports", "RSS (MiB)", "entities kept", "evicted", "uploads kept",
+            "upload MiB", "journal KiB", *(["disk MiB"] if disk else [])]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for s in samples:
-        cells = [
-            s.t,
-            s.imports,
-            s.rss_mib,
-            f"{s.entities_kept:,}",
-            f"{s.entities_evicted:,}",
-            s.uploads_kept,
-            s.upload_mib_held,
-            s.journal_kib,
-            *([s.disk_mib] if disk else []),
-        ]
+        cells = [s.t, s.imports, s.rss_mib, f"{s.entities_kept:,}", f"{s.entities_evicted:,}",
+                 s.uploads_kept, s.upload_mib_held, s.journal_kib,
+                 *([s.disk_mib] if disk else [])]
         lines.append("| " + " | ".join(str(cell) for cell in cells) + " |")
     return "\n".join(lines)
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench soak",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench soak", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     add = parser.add_argument
     add("--duration", type=float, default=120.0, help="seconds of load (%(default)s, max 600)")
     add("--interval", type=float, default=3.0, help="seconds between samples (%(default)s)")
     add("--writers", type=int, default=2, help="concurrent upload+import loops (%(default)s)")
     add("--rows", type=int, default=20, help="data rows per generated file (%(default)s)")
-    add(
-        "--max-entities-per-business",
-        type=int,
-        default=5000,
-        help="the mock's entity budget for this run (%(default)s)",
-    )
+    add("--max-entities-per-business", type=int, default=5000,
+        help="the mock's entity budget for this run (%(default)s)")
     add("--max-uploads-per-business", type=int, default=50, help="(%(default)s)")
     add("--max-upload-bytes-per-business", type=int, default=4 * 2**20, help="(%(default)s)")
     add("--data-dir", action="store_true", help="run the mock on SQLite in a scratch folder")
@@ -192,29 +164,21 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     scratch = tempfile.TemporaryDirectory(prefix="soak-") if args.data_dir else None
     data_dir = Path(scratch.name) / "data" if scratch is not None else None
     budget_args = [
-        "--max-entities-per-business",
-        str(args.max_entities_per_business),
-        "--max-uploads-per-business",
-        str(args.max_uploads_per_business),
-        "--max-upload-bytes-per-business",
-        str(args.max_upload_bytes_per_business),
+        "--max-entities-per-business", str(args.max_entities_per_business),
+        "--max-uploads-per-business", str(args.max_uploads_per_business),
+        "--max-upload-bytes-per-business", str(args.max_upload_bytes_per_business),
     ]
     load, stop, samples = Load(), threading.Event(), []
     load_average = os.getloadavg()[0]
     began = datetime.now(UTC).isoformat(timespec="seconds")
     try:
-        with (
-            MockProcess(data_dir=data_dir, extra_args=budget_args) as mock,
-            httpx.Client(base_url=mock.base_url, timeout=10.0) as client,
-        ):
+        with MockProcess(data_dir=data_dir, extra_args=budget_args) as mock, \
+                httpx.Client(base_url=mock.base_url, timeout=10.0) as client:
             idle = sample(mock, client, time.monotonic(), load, data_dir)
             started = time.monotonic()
-            threads = [
-                threading.Thread(
-                    target=writer, daemon=True, args=(mock.base_url, args.rows, stop, load, index)
-                )
-                for index in range(args.writers)
-            ]
+            threads = [threading.Thread(target=writer, daemon=True,
+                                        args=(mock.base_url, args.rows, stop, load, index))
+                       for index in range(args.writers)]
             for thread in threads:
                 thread.start()
             deadline = started + min(args.duration, 600.0)
@@ -233,17 +197,11 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "ended": datetime.now(UTC).isoformat(timespec="seconds"),
         "load_average_1m_at_start": round(load_average, 2),
         "cpus": os.cpu_count(),
-        "settings": {
-            key: (str(value) if isinstance(value, Path) else value)
-            for key, value in vars(args).items()
-        },
+        "settings": {key: (str(value) if isinstance(value, Path) else value)
+                     for key, value in vars(args).items()},
         "idle": asdict(idle),
-        "load": {
-            "imports": load.imports,
-            "uploads": load.uploads,
-            "rows": load.rows,
-            "failures": load.failures[:20],
-        },
+        "load": {"imports": load.imports, "uploads": load.uploads, "rows": load.rows,
+                 "failures": load.failures[:20]},
         "verdict": verdict(samples),
         "samples": [asdict(s) for s in samples],
     }
@@ -251,11 +209,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    print(
-        f"soak: {args.duration:g} s, {args.writers} writers, {args.rows} rows per file, "
-        f"budget {args.max_entities_per_business:,} entities per business",
-        flush=True,
-    )
+    print(f"soak: {args.duration:g} s, {args.writers} writers, {args.rows} rows per file, "
+          f"budget {args.max_entities_per_business:,} entities per business", flush=True)
     try:
         results = run(args)
     except Exception as error:  # the mock did not start, or the machine refused
@@ -272,8 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         f"{results['load_average_1m_at_start']} on {results['cpus']} CPUs\n\n"
         f"idle RSS {results['idle']['rss_mib']} MiB; {results['load']['imports']:,} imports, "
         f"{results['load']['rows']:,} rows; failures {len(results['load']['failures'])}\n\n"
-        f"```json\n{summary}\n```\n\n{table(samples)}\n"
-    )
+        f"```json\n{summary}\n```\n\n{table(samples)}\n")
     print(f"\nverdict: {summary}\nresults: {out}")
     return 1 if results["load"]["failures"] and not results["load"]["imports"] else 0
 

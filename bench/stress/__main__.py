@@ -49,10 +49,8 @@ def main(argv: list[str] | None = None) -> int:
             print(f"== {name} {' '.join(script_args)}", flush=True)
             if run(script_args) != 0:
                 failed.append(name)
-    print(
-        f"== stress scripts done in {time.monotonic() - started:.0f}s; "
-        f"failed: {', '.join(failed) or 'none'}"
-    )
+    print(f"== stress scripts done in {time.monotonic() - started:.0f}s; "
+          f"failed: {', '.join(failed) or 'none'}")
     return 1 if failed else 0
 
 

@@ -46,14 +46,11 @@ def _file(kind: Kind, rows: int, marker: str, index: int) -> bytes:
     # Customers and vendors come from a pool of 7 shared by every file: concurrent files
     # create the same parties at the same time.
     if kind == "invoices":
-        body = [
-            invoice_row(index * rows + i, marker, email=f"race{i % 7}@example.com")
-            for i in range(rows)
-        ]
+        body = [invoice_row(index * rows + i, marker, email=f"race{i % 7}@example.com")
+                for i in range(rows)]
     else:
-        body = [
-            bill_row(index * rows + i, marker, vendor=f"Race Vendor {i % 7}") for i in range(rows)
-        ]
+        body = [bill_row(index * rows + i, marker, vendor=f"Race Vendor {i % 7}")
+                for i in range(rows)]
     return to_csv(HEADERS[kind], body).encode()
 
 
@@ -71,9 +68,8 @@ def _at_once(count: int, call: Callable[[int], Any]) -> list[Any]:
 
 def number_series_problems(numbers: list[str]) -> list[str]:
     """Invoice numbers must be unique and one gap-free series (same prefix, serials n..m)."""
-    problems = [
-        f"invoice number {n!r} used {c} times" for n, c in Counter(numbers).items() if c > 1
-    ]
+    problems = [f"invoice number {n!r} used {c} times" for n, c in Counter(numbers).items()
+                if c > 1]
     parsed = [NUMBER.fullmatch(n) for n in numbers]
     if not all(parsed):
         odd = [n for n in numbers if not NUMBER.fullmatch(n)]
@@ -107,44 +103,32 @@ def run_round(base_url: str, files: int, rows: int, report: ConcurrencyReport) -
                     report.problems.append(f"{kind} file {i}: {status} {str(body)[:300]}")
                     continue
                 if len(body["items"]) != rows:
-                    report.problems.append(
-                        f"{kind} file {i}: 201 with {len(body['items'])} of {rows} rows"
-                    )
+                    report.problems.append(f"{kind} file {i}: 201 with {len(body['items'])} "
+                                           f"of {rows} rows")
                 report.created += len(body["items"])
-            acknowledged = [
-                item["id"] for status, body in results if status == 201 for item in body["items"]
-            ]
+            acknowledged = [item["id"] for status, body in results if status == 201
+                            for item in body["items"]]
             stored = api.walk(kind)
             report.checked += len(stored)
             listed = Counter(item["id"] for item in stored)
-            report.problems.extend(
-                f"{kind} {i} listed {listed[i]} times, created once"
-                for i in acknowledged
-                if listed[i] != 1
-            )
+            report.problems.extend(f"{kind} {i} listed {listed[i]} times, created once"
+                                   for i in acknowledged if listed[i] != 1)
             counts = count_by_marker(stored)
-            report.problems.extend(
-                f"{kind} file {m}: {counts.get(m, 0)} of {rows} stored"
-                for m in markers
-                if counts.get(m, 0) != rows
-            )
+            report.problems.extend(f"{kind} file {m}: {counts.get(m, 0)} of {rows} stored"
+                                   for m in markers if counts.get(m, 0) != rows)
             report.problems.extend(party_problems(kind, stored))
 
 
 def party_problems(kind: Kind, stored: list[dict[str, Any]]) -> list[str]:
     """The same e-mail (customers) or name (vendors) must resolve to one party everywhere."""
-    key_field, id_field = (
-        ("customer_email", "customer_id") if kind == "invoices" else ("vendor_name", "vendor_id")
-    )
+    key_field, id_field = (("customer_email", "customer_id") if kind == "invoices"
+                           else ("vendor_name", "vendor_id"))
     ids: defaultdict[str, set[str]] = defaultdict(set)
     for item in stored:
         if item.get(key_field):
             ids[str(item[key_field]).casefold()].add(str(item.get(id_field)))
-    return [
-        f"{key_field} {key!r} resolved to {len(found)} different {id_field}s"
-        for key, found in ids.items()
-        if len(found) > 1
-    ]
+    return [f"{key_field} {key!r} resolved to {len(found)} different {id_field}s"
+            for key, found in ids.items() if len(found) > 1]
 
 
 def run_concurrency(base_url: str, *, files: int, rows: int, rounds: int) -> ConcurrencyReport:
@@ -162,11 +146,9 @@ def run_concurrency(base_url: str, *, files: int, rows: int, rounds: int) -> Con
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stress.concurrency",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stress.concurrency",
+                                     description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--files", type=int, default=16, help="concurrent requests per round")
     parser.add_argument("--rows", type=int, default=25, help="rows per file")
     parser.add_argument("--rounds", type=int, default=5)
@@ -175,17 +157,14 @@ def main(argv: list[str] | None = None) -> int:
 
     started = time.monotonic()
     with MockProcess(data_dir=Path(args.data_dir) if args.data_dir else None) as mock:
-        report = run_concurrency(
-            mock.base_url, files=args.files, rows=args.rows, rounds=args.rounds
-        )
+        report = run_concurrency(mock.base_url, files=args.files, rows=args.rows,
+                                 rounds=args.rounds)
     for problem in report.problems[:30]:
         print("PROBLEM", problem)
-    print(
-        f"concurrency: {report.requests} concurrent bulk requests ({args.files} at a time), "
-        f"{report.created} entities created, {report.checked} listed entities checked, "
-        f"{report.numbers} invoice numbers checked, {len(report.problems)} problems, "
-        f"{time.monotonic() - started:.1f}s"
-    )
+    print(f"concurrency: {report.requests} concurrent bulk requests ({args.files} at a time), "
+          f"{report.created} entities created, {report.checked} listed entities checked, "
+          f"{report.numbers} invoice numbers checked, {len(report.problems)} problems, "
+          f"{time.monotonic() - started:.1f}s")
     return 1 if report.problems else 0
 
 

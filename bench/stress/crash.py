@@ -39,37 +39,12 @@ from bench.stress.harness import KINDS, Api, Kind, MockProcess
 # Fields that must read back exactly as the 201 showed them (URLs carry the port, which
 # changes with every restart, and are left out).
 STABLE_FIELDS: dict[Kind, tuple[str, ...]] = {
-    "invoices": (
-        "id",
-        "business_id",
-        "status",
-        "number",
-        "currency",
-        "total",
-        "total_paid",
-        "balance_due",
-        "description",
-        "customer_id",
-        "customer_email",
-        "due_date",
-        "line_items",
-        "created_at",
-    ),
-    "bills": (
-        "id",
-        "business_id",
-        "status",
-        "amount",
-        "expected_amount",
-        "currency",
-        "description",
-        "vendor_id",
-        "vendor_name",
-        "due_on",
-        "received_on",
-        "type",
-        "created_at",
-    ),
+    "invoices": ("id", "business_id", "status", "number", "currency", "total", "total_paid",
+                 "balance_due", "description", "customer_id", "customer_email", "due_date",
+                 "line_items", "created_at"),
+    "bills": ("id", "business_id", "status", "amount", "expected_amount", "currency",
+              "description", "vendor_id", "vendor_name", "due_on", "received_on", "type",
+              "created_at"),
 }
 
 
@@ -112,14 +87,10 @@ def verify(api: Api, ledger: Ledger, report: CrashReport) -> None:
                 report.problems.append(f"{kind} {item['id']} listed twice")
             by_id[item["id"]] = item
         counts = count_by_marker(stored)
-        known = {
-            m for (k, m) in (*ledger.acknowledged, *ledger.in_doubt, *ledger.settled) if k == kind
-        }
-        report.problems.extend(
-            f"{kind}: {n} entities of unknown file {m!r}"
-            for m, n in counts.items()
-            if m.startswith("cr-") and m not in known
-        )
+        known = {m for (k, m) in (*ledger.acknowledged, *ledger.in_doubt, *ledger.settled)
+                 if k == kind}
+        report.problems.extend(f"{kind}: {n} entities of unknown file {m!r}"
+                               for m, n in counts.items() if m.startswith("cr-") and m not in known)
         for (item_kind, marker), items in ledger.acknowledged.items():
             if item_kind != kind:
                 continue
@@ -132,9 +103,8 @@ def verify(api: Api, ledger: Ledger, report: CrashReport) -> None:
                 if changed:
                     report.problems.append(f"{kind} {acked['id']}: {changed} differ from the 201")
             if counts.get(marker, 0) != len(items):
-                report.problems.append(
-                    f"{kind} {marker}: {counts.get(marker, 0)} stored, {len(items)} acknowledged"
-                )
+                report.problems.append(f"{kind} {marker}: {counts.get(marker, 0)} stored, "
+                                       f"{len(items)} acknowledged")
         for (item_kind, marker), rows in list(ledger.in_doubt.items()):
             if item_kind != kind:
                 continue
@@ -146,9 +116,8 @@ def verify(api: Api, ledger: Ledger, report: CrashReport) -> None:
             del ledger.in_doubt[(kind, marker)]
         for (item_kind, marker), rows in ledger.settled.items():
             if item_kind == kind and counts.get(marker, 0) != rows:
-                report.problems.append(
-                    f"{kind} {marker}: was {rows} after a restart, now {counts.get(marker, 0)}"
-                )
+                report.problems.append(f"{kind} {marker}: was {rows} after a restart, "
+                                       f"now {counts.get(marker, 0)}")
     numbers = [item["number"] for item in api.walk("invoices") if item.get("number")]
     report.problems.extend(number_series_problems(numbers))
 
@@ -161,10 +130,8 @@ def check_spare_uploads(api: Api, ledger: Ledger, report: CrashReport) -> None:
         response = api.bulk(kind, key, flag=kind == "invoices")
         report.requests += 1
         if response.status_code != 201:
-            report.problems.append(
-                f"upload {key} acknowledged before a kill: import after "
-                f"restart gave {response.status_code} {response.text[:200]}"
-            )
+            report.problems.append(f"upload {key} acknowledged before a kill: import after "
+                                   f"restart gave {response.status_code} {response.text[:200]}")
             continue
         items = response.json()["items"]
         if len(items) != rows:
@@ -173,15 +140,8 @@ def check_spare_uploads(api: Api, ledger: Ledger, report: CrashReport) -> None:
         report.acknowledged_files += 1
 
 
-def writer(
-    base_url: str,
-    ledger: Ledger,
-    report: CrashReport,
-    stop: threading.Event,
-    acked: list[int],
-    rnd: random.Random,
-    max_files: int,
-) -> None:
+def writer(base_url: str, ledger: Ledger, report: CrashReport, stop: threading.Event,
+           acked: list[int], rnd: random.Random, max_files: int) -> None:
     """Upload and import small files until ``stop`` or the process dies; record everything."""
     with Api(base_url, timeout=30) as api:
         for _ in range(max_files):
@@ -212,23 +172,14 @@ def writer(
                     report.acknowledged_files += 1
                     acked[0] += 1
                 else:
-                    report.problems.append(
-                        f"{kind} import answered {response.status_code} {response.text[:200]}"
-                    )
+                    report.problems.append(f"{kind} import answered {response.status_code} "
+                                           f"{response.text[:200]}")
                     del ledger.in_doubt[(kind, marker)]
                     return
 
 
-def crash_round(
-    data_dir: Path,
-    ledger: Ledger,
-    report: CrashReport,
-    *,
-    writers: int,
-    kill_after: int,
-    seed: int,
-    time_limit: float = 30.0,
-) -> None:
+def crash_round(data_dir: Path, ledger: Ledger, report: CrashReport, *, writers: int,
+                kill_after: int, seed: int, time_limit: float = 30.0) -> None:
     """Restart, verify, load, SIGKILL."""
     with MockProcess(data_dir=data_dir) as mock:
         with Api(mock.base_url) as api:
@@ -237,29 +188,16 @@ def crash_round(
         stop = threading.Event()
         acked = [0]
         threads = [
-            threading.Thread(
-                target=writer,
-                args=(
-                    mock.base_url,
-                    ledger,
-                    report,
-                    stop,
-                    acked,
-                    random.Random(seed * 1000 + i),
-                    10_000,
-                ),
-                daemon=True,
-            )
+            threading.Thread(target=writer, args=(mock.base_url, ledger, report, stop, acked,
+                                                   random.Random(seed * 1000 + i), 10_000),
+                             daemon=True)
             for i in range(writers)
         ]
         for thread in threads:
             thread.start()
         deadline = time.monotonic() + time_limit
-        while (
-            acked[0] < kill_after
-            and time.monotonic() < deadline
-            and any(t.is_alive() for t in threads)
-        ):
+        while acked[0] < kill_after and time.monotonic() < deadline and any(
+                t.is_alive() for t in threads):
             time.sleep(0.001)
         mock.kill()
         stop.set()
@@ -275,14 +213,8 @@ def run_crash(data_dir: Path, *, rounds: int, writers: int, seed: int = 0) -> Cr
     report = CrashReport()
     rnd = random.Random(seed)
     for number in range(rounds):
-        crash_round(
-            data_dir,
-            ledger,
-            report,
-            writers=writers,
-            kill_after=rnd.randint(0, 40),
-            seed=seed + number,
-        )
+        crash_round(data_dir, ledger, report, writers=writers, kill_after=rnd.randint(0, 40),
+                    seed=seed + number)
     with MockProcess(data_dir=data_dir) as mock, Api(mock.base_url) as api:
         verify(api, ledger, report)
         check_spare_uploads(api, ledger, report)
@@ -292,29 +224,23 @@ def run_crash(data_dir: Path, *, rounds: int, writers: int, seed: int = 0) -> Cr
 
 
 def format_report(report: CrashReport) -> str:
-    return (
-        f"crash recovery: {report.rounds} SIGKILL-and-restart rounds, {report.requests} "
-        f"bulk imports sent, {report.acknowledged_files} acknowledged files, "
-        f"{report.in_doubt_files} in flight at a kill ({report.in_doubt_stored} of them "
-        f"stored whole, the rest not at all), {report.entities_checked} entity readings "
-        f"checked, {report.uploads_checked} pre-kill uploads imported after a restart, "
-        f"{report.acknowledged_entities} acknowledged entities, {len(report.problems)} "
-        "lost, half-imported or changed"
-    )
+    return (f"crash recovery: {report.rounds} SIGKILL-and-restart rounds, {report.requests} "
+            f"bulk imports sent, {report.acknowledged_files} acknowledged files, "
+            f"{report.in_doubt_files} in flight at a kill ({report.in_doubt_stored} of them "
+            f"stored whole, the rest not at all), {report.entities_checked} entity readings "
+            f"checked, {report.uploads_checked} pre-kill uploads imported after a restart, "
+            f"{report.acknowledged_entities} acknowledged entities, {len(report.problems)} "
+            "lost, half-imported or changed")
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stress.crash",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stress.crash", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--rounds", type=int, default=10)
     parser.add_argument("--writers", type=int, default=6, help="concurrent writer threads")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument(
-        "--data-dir", type=Path, help="keep the state here (default: a temporary folder, removed)"
-    )
+    parser.add_argument("--data-dir", type=Path,
+                        help="keep the state here (default: a temporary folder, removed)")
     args = parser.parse_args(argv)
 
     started = time.monotonic()

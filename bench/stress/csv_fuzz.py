@@ -58,9 +58,8 @@ def send_case(api: Api, case: CsvCase, flag: bool, report: FuzzReport) -> None:
         report.expected_counts[(case.kind, case.marker)] = 0
         return
     if upload.status_code != 200:
-        report.problems.append(
-            f"{case!r}: upload answered {upload.status_code} {upload.text[:300]}"
-        )
+        report.problems.append(f"{case!r}: upload answered {upload.status_code} "
+                               f"{upload.text[:300]}")
         report.outcomes[f"upload {upload.status_code}"] += 1
         return
     response = api.bulk(case.kind, upload.json()["s3_key"], flag)
@@ -108,13 +107,8 @@ def run_generated(api: Api, kind: Kind, examples: int, seed: int = 0) -> FuzzRep
     report = FuzzReport()
 
     @hypothesis_seed(seed)
-    @settings(
-        max_examples=examples,
-        deadline=None,
-        database=None,
-        phases=[Phase.generate],
-        suppress_health_check=list(HealthCheck),
-    )
+    @settings(max_examples=examples, deadline=None, database=None,
+              phases=[Phase.generate], suppress_health_check=list(HealthCheck))
     @given(case=csv_cases(kind), flag=st.booleans())
     def run(case: CsvCase, flag: bool) -> None:
         send_case(api, case, flag, report)
@@ -124,17 +118,10 @@ def run_generated(api: Api, kind: Kind, examples: int, seed: int = 0) -> FuzzRep
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stress.csv_fuzz",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--examples",
-        type=int,
-        default=500,
-        help="Hypothesis-drawn files per bulk operation (default 500)",
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stress.csv_fuzz", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--examples", type=int, default=500,
+                        help="Hypothesis-drawn files per bulk operation (default 500)")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
@@ -150,11 +137,9 @@ def main(argv: list[str] | None = None) -> int:
     print("outcomes:", dict(sorted(report.outcomes.items())))
     for problem in report.problems[:30]:
         print("PROBLEM", problem)
-    print(
-        f"csv fuzzing: {report.files} files, {checked} stored entities checked, "
-        f"{len(report.problems)} problems, mock alive at the end: {alive}, "
-        f"{time.monotonic() - started:.1f}s"
-    )
+    print(f"csv fuzzing: {report.files} files, {checked} stored entities checked, "
+          f"{len(report.problems)} problems, mock alive at the end: {alive}, "
+          f"{time.monotonic() - started:.1f}s")
     return 1 if report.problems or not alive else 0
 
 

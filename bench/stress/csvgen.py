@@ -16,25 +16,12 @@ from typing import Any
 from bench.stress.harness import Kind
 
 INVOICE_HEADER = (
-    "customer_email",
-    "customer_name",
-    "due_date",
-    "currency",
-    "description",
-    "item_description",
-    "quantity",
-    "unit_price",
+    "customer_email", "customer_name", "due_date", "currency", "description",
+    "item_description", "quantity", "unit_price",
 )
 BILL_HEADER = (
-    "vendor_name",
-    "vendor_email",
-    "amount",
-    "currency",
-    "bill_number",
-    "description",
-    "due_on",
-    "received_on",
-    "type",
+    "vendor_name", "vendor_email", "amount", "currency", "bill_number", "description",
+    "due_on", "received_on", "type",
 )
 HEADERS: dict[Kind, tuple[str, ...]] = {"invoices": INVOICE_HEADER, "bills": BILL_HEADER}
 CURRENCIES = ("USD", "CAD", "AUD", "EUR", "GBP")
@@ -53,7 +40,7 @@ def invoice_row(i: int, marker: str, *, email: str | None = None) -> list[str]:
         f"2027-{1 + i % 12:02d}-{1 + i % 28:02d}",
         CURRENCIES[i % len(CURRENCIES)],
         marker,
-        f'Item {i}, "quoted"',
+        f"Item {i}, \"quoted\"",
         str(1 + i % 3),
         f"{10 + i % 500}.{i % 100:02d}",
     ]

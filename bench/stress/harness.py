@@ -97,12 +97,8 @@ class MockProcess:
         for attempt in range(3):
             self.port = free_port()
             self._process = ManagedProcess(
-                "mock",
-                self.command(self.port),
-                Path(self._log_dir.name) / f"{attempt}.log",
-                cwd=self.cwd,
-                env=self.env,
-            )
+                "mock", self.command(self.port), Path(self._log_dir.name) / f"{attempt}.log",
+                cwd=self.cwd, env=self.env)
             self._process.start()
             try:
                 self._wait_ready()

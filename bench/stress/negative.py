@@ -73,7 +73,9 @@ class NegativeReport:
 
 
 def _has_business_header(operation: Any) -> bool:
-    return any(parameter.name.lower() == "x-business-id" for parameter in operation.headers)
+    return any(
+        parameter.name.lower() == "x-business-id" for parameter in operation.headers
+    )
 
 
 def _probe(
@@ -83,16 +85,12 @@ def _probe(
     try:
         response = case.call(base_url=base_url, headers=headers, timeout=timeout)
     except requests.Timeout:
-        tally.failures.append(
-            f"{tally.label}: no answer within {timeout}s\n"
-            f"    {case.as_curl_command(headers=headers, base_url=base_url)}"
-        )
+        tally.failures.append(f"{tally.label}: no answer within {timeout}s\n"
+                              f"    {case.as_curl_command(headers=headers, base_url=base_url)}")
         return
     except requests.ConnectionError as error:
-        tally.failures.append(
-            f"{tally.label}: connection error {error}\n"
-            f"    {case.as_curl_command(headers=headers, base_url=base_url)}"
-        )
+        tally.failures.append(f"{tally.label}: connection error {error}\n"
+                              f"    {case.as_curl_command(headers=headers, base_url=base_url)}")
         return
     tally.statuses[response.status_code] += 1
     if response.status_code >= 500:
@@ -153,9 +151,8 @@ def fuzz_operation(
         headers = {"Authorization": f"Bearer {token}"} if with_token else {}
         strategy = operation.as_strategy(GenerationMode.NEGATIVE, headers=fixed)
         pass_tally = OperationTally(label=f"{tally.label} [{name}]")
-        run = _hypothesis_runner(
-            strategy, pass_tally, base_url, headers, timeout, max_examples=max_examples, seed=seed
-        )
+        run = _hypothesis_runner(strategy, pass_tally, base_url, headers, timeout,
+                                 max_examples=max_examples, seed=seed)
         try:
             run()
         except Unsatisfiable:
@@ -180,9 +177,8 @@ def run_negative(
     for result in schema.get_all_operations():
         operation = result.ok()
         operations.append(
-            fuzz_operation(
-                operation, base_url, max_examples=max_examples, timeout=timeout, seed=seed
-            )
+            fuzz_operation(operation, base_url, max_examples=max_examples, timeout=timeout,
+                           seed=seed)
         )
     return NegativeReport(operations)
 
@@ -197,46 +193,31 @@ def format_report(report: NegativeReport) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stress.negative",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
-    parser.add_argument(
-        "--max-examples",
-        type=int,
-        default=200,
-        help="negative cases per operation and pass (default 200)",
-    )
-    parser.add_argument(
-        "--timeout",
-        type=float,
-        default=10.0,
-        help="seconds a single answer may take before it counts as a hang",
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stress.negative", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--max-examples", type=int, default=200,
+                        help="negative cases per operation and pass (default 200)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="seconds a single answer may take before it counts as a hang")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--base-url", help="fuzz a running mock instead of starting one")
     args = parser.parse_args(argv)
 
     started = time.monotonic()
     if args.base_url:
-        report = run_negative(
-            args.base_url, max_examples=args.max_examples, timeout=args.timeout, seed=args.seed
-        )
+        report = run_negative(args.base_url, max_examples=args.max_examples,
+                              timeout=args.timeout, seed=args.seed)
     else:
         with MockProcess() as mock:
-            report = run_negative(
-                mock.base_url, max_examples=args.max_examples, timeout=args.timeout, seed=args.seed
-            )
+            report = run_negative(mock.base_url, max_examples=args.max_examples,
+                                  timeout=args.timeout, seed=args.seed)
     print(format_report(report))
     for failure in report.failures[:20]:
         print("FAIL", failure)
     fuzzed = sum(1 for op in report.operations if op.requests)
-    print(
-        f"negative fuzzing: {report.requests} requests over {fuzzed} operations "
-        f"({len(report.operations) - fuzzed} take no input), {len(report.failures)} 5xx or "
-        f"hangs, {time.monotonic() - started:.1f}s"
-    )
+    print(f"negative fuzzing: {report.requests} requests over {fuzzed} operations "
+          f"({len(report.operations) - fuzzed} take no input), {len(report.failures)} 5xx or "
+          f"hangs, {time.monotonic() - started:.1f}s")
     return 1 if report.failures else 0
 
 

@@ -107,18 +107,12 @@ def stream_request(
     target = parts.path + (f"?{parts.query}" if parts.query else "")
     preamble = epilogue = b""
     if multipart:
-        preamble = (
-            f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="file"; '
-            f'filename="big.csv"\r\nContent-Type: text/csv\r\n\r\n'
-        ).encode()
+        preamble = (f"--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; "
+                    f"filename=\"big.csv\"\r\nContent-Type: text/csv\r\n\r\n").encode()
         epilogue = f"\r\n--{BOUNDARY}--\r\n".encode()
         content_type = f"multipart/form-data; boundary={BOUNDARY}"
-    lines = [
-        f"{method} {target} HTTP/1.1",
-        f"Host: {parts.netloc}",
-        f"Content-Type: {content_type}",
-        "Connection: close",
-    ]
+    lines = [f"{method} {target} HTTP/1.1", f"Host: {parts.netloc}",
+             f"Content-Type: {content_type}", "Connection: close"]
     lines += [f"{name}: {value}" for name, value in (headers or {}).items()]
     if chunked:
         lines.append("Transfer-Encoding: chunked")
@@ -183,19 +177,15 @@ class PeakRss:
 
 
 def presigned_url(api: Api) -> str:
-    response = api.client.post(
-        "/api/v1/upload",
-        headers=api.headers(),
-        json={"filename": "big.csv", "content_type": "text/csv"},
-    )
+    response = api.client.post("/api/v1/upload", headers=api.headers(),
+                               json={"filename": "big.csv", "content_type": "text/csv"})
     if response.status_code != 200:
         raise AssertionError(f"POST /api/v1/upload: {response.status_code} {response.text}")
     return response.json()["upload_url"]
 
 
-def oversize_attempts(
-    mock: MockProcess, api: Api, size: int
-) -> list[tuple[str, StreamResult, int]]:
+def oversize_attempts(mock: MockProcess, api: Api, size: int) -> list[tuple[str, StreamResult,
+                                                                            int]]:
     """Every way of sending ``size`` bytes once: (label, result, peak RSS growth)."""
     results = []
     for label, chunked, presigned in (
@@ -207,14 +197,8 @@ def oversize_attempts(
         url = presigned_url(api) if presigned else f"{mock.base_url}/api/v1/upload/direct"
         headers = {} if presigned else api.headers()
         with PeakRss(mock) as rss:
-            result = stream_request(
-                url,
-                method="PUT" if presigned else "POST",
-                headers=headers,
-                total=size,
-                chunked=chunked,
-                multipart=not presigned,
-            )
+            result = stream_request(url, method="PUT" if presigned else "POST", headers=headers,
+                                    total=size, chunked=chunked, multipart=not presigned)
         results.append((label, result, rss.growth))
     return results
 
@@ -223,28 +207,19 @@ def json_body_growth(mock: MockProcess, api: Api, size: int) -> tuple[StreamResu
     """A ``size``-byte JSON document to a bulk operation: not an upload, so no 413 is
     promised; measured so the README can say what a huge body costs the mock."""
     with PeakRss(mock) as rss:
-        result = stream_request(
-            f"{mock.base_url}/api/v1/invoices/bulk",
-            headers=api.headers(),
-            total=size,
-            chunked=False,
-            multipart=False,
-            content_type="application/json",
-        )
+        result = stream_request(f"{mock.base_url}/api/v1/invoices/bulk", headers=api.headers(),
+                                total=size, chunked=False, multipart=False,
+                                content_type="application/json")
     return result, rss.growth
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(
-        prog="python -m bench.stress.oversize",
-        description=__doc__,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    parser = argparse.ArgumentParser(prog="python -m bench.stress.oversize", description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--size-mib", type=int, default=256, help="body size per attempt")
-    parser.add_argument(
-        "--json-mib", type=int, default=64, help="size of the (informational) huge JSON body"
-    )
+    parser.add_argument("--json-mib", type=int, default=64,
+                        help="size of the (informational) huge JSON body")
     args = parser.parse_args(argv)
 
     problems: list[str] = []
@@ -255,32 +230,25 @@ def main(argv: list[str] | None = None) -> int:
             for label, result, growth in oversize_attempts(mock, api, args.size_mib * MIB):
                 attempts += 1
                 max_sent, max_growth = max(max_sent, result.sent), max(max_growth, growth)
-                print(
-                    f"  {label:<32} {result.status} after {result.sent / MIB:7.1f} of "
-                    f"{result.total / MIB:.0f} MiB, {result.seconds:5.2f}s, "
-                    f"RSS +{growth / MIB:.1f} MiB"
-                )
+                print(f"  {label:<32} {result.status} after {result.sent / MIB:7.1f} of "
+                      f"{result.total / MIB:.0f} MiB, {result.seconds:5.2f}s, "
+                      f"RSS +{growth / MIB:.1f} MiB")
                 refused += result.status == 413 and result.refused_early
                 if result.status != 413 or not result.refused_early:
-                    problems.append(
-                        f"{label}: {result.status} after {result.sent} bytes {result.body[:200]!r}"
-                    )
+                    problems.append(f"{label}: {result.status} after {result.sent} bytes "
+                                    f"{result.body[:200]!r}")
                 if growth > 3 * LIMIT:
                     problems.append(f"{label}: RSS grew by {growth / MIB:.1f} MiB")
         json_result, json_growth = json_body_growth(mock, api, args.json_mib * MIB)
         alive = mock.alive()
-    print(
-        f"  (not an upload) {args.json_mib} MiB JSON body to POST /api/v1/invoices/bulk: "
-        f"{json_result.status} after {json_result.sent / MIB:.1f} MiB sent, answer "
-        f"{len(json_result.body) / MIB:.1f} MiB, RSS +{json_growth / MIB:.1f} MiB"
-    )
+    print(f"  (not an upload) {args.json_mib} MiB JSON body to POST /api/v1/invoices/bulk: "
+          f"{json_result.status} after {json_result.sent / MIB:.1f} MiB sent, answer "
+          f"{len(json_result.body) / MIB:.1f} MiB, RSS +{json_growth / MIB:.1f} MiB")
     for problem in problems:
         print("PROBLEM", problem)
-    print(
-        f"oversize uploads: {attempts} attempts of {args.size_mib} MiB, {refused} refused with "
-        f"413 before the body was in; at most {max_sent / MIB:.1f} MiB sent, peak RSS growth "
-        f"{max_growth / MIB:.1f} MiB, {len(problems)} problems, mock alive: {alive}"
-    )
+    print(f"oversize uploads: {attempts} attempts of {args.size_mib} MiB, {refused} refused with "
+          f"413 before the body was in; at most {max_sent / MIB:.1f} MiB sent, peak RSS growth "
+          f"{max_growth / MIB:.1f} MiB, {len(problems)} problems, mock alive: {alive}")
     return 1 if problems or not alive else 0
 
 
