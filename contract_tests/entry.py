@@ -13,7 +13,7 @@ from importlib.util import find_spec
 
 # What contract_tests/ imports beyond the base install, by import name: the [contract]
 # extra of pyproject.toml (tests/test_packaging.py keeps the two in step).
-SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx")
+SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx", "jsonschema_rs")
 EXIT_ERROR = 2  # the suite's "cannot run" status (see cli.py)
 
 
