@@ -15,7 +15,7 @@ from dayzero_twin.contract_tests.exits import EXIT_ERROR
 
 # What contract_tests/ imports beyond the base install, by import name: the [contract]
 # extra of pyproject.toml (tests/test_packaging.py keeps the two in step).
-SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx")
+SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx", "jsonschema_rs")
 
 
 def missing_imports() -> list[str]:

@@ -54,8 +54,9 @@ def proxied_rules(root_url: str, mutant: Mutant) -> list[str]:
             timeout=SUITE_SECONDS,
             check=False,
         )
+        state.settle()
         with state.judge.lock:
-            return sorted({v.rule for v in state.judge.violations})
+            return sorted(state.judge.findings.counts)
 
 
 def main(names: list[str]) -> int:

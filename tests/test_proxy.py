@@ -10,9 +10,12 @@ the same verdict; and the command line's exit codes and reports on SIGTERM.
 from __future__ import annotations
 
 import json
+import queue
 import signal
 import subprocess
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,8 +23,9 @@ from pathlib import Path
 import httpx
 import pytest
 
+from dayzero_twin.contract_tests.proxy.app import ProxyState
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_headers, redact_target
-from dayzero_twin.contract_tests.proxy.har import read_har, write_har
+from dayzero_twin.contract_tests.proxy.har import load_har, read_har
 from dayzero_twin.contract_tests.proxy.judge import Judge, parse_csv, uploaded_csv
 from dayzero_twin.contract_tests.proxy.serve import running_proxy
 from dayzero_twin.contract_tests.support.kinds import INVOICES
@@ -31,6 +35,8 @@ from tests.proxy_mutants import proxied_rules
 from tests.test_contract_suite import ROOT, served
 
 SUITE_SECONDS = 600
+SETTLE_SECONDS = 120
+LINE_SECONDS = 30
 pytestmark = pytest.mark.timeout(2 * SUITE_SECONDS)
 NOW = datetime(2026, 11, 30, tzinfo=UTC)
 
@@ -190,25 +196,27 @@ def run_suite(base_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
 def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Path) -> None:
     """(a) and (d): the suite passes through the proxy, which finds nothing; the HAR it
     records holds no token and ``judge`` agrees."""
-    with running_proxy(root_url + PREFIX + FAITHFUL) as (url, state):
-        state.record = True
+    har = tmp_path / "suite.har"
+    with running_proxy(root_url + PREFIX + FAITHFUL, ProxyState(record=har)) as (url, state):
         done = run_suite(url, "--max-examples", "5", "--max-expiry-wait", "6")
+        assert state.settle(timeout=SETTLE_SECONDS)
         judge = state.judge
         with judge.lock:
             violations = [v.log_line() for v in judge.violations]
-            recorded = list(state.recorded)
+            not_judged = dict(judge.findings.not_judged)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-2000:]
     assert violations == []
+    assert not_judged == {}
     assert judge.oracle_checked > 10 and judge.read_backs > 10, (
         judge.oracle_checked,
         judge.read_backs,
     )
-    har = tmp_path / "suite.har"
-    write_har(har, recorded)
+    recording = load_har(har)
+    assert recording.closed and len(recording.exchanges) == judge.exchanges
     text = har.read_text()
     assert TOKEN not in text and "REDACTED" in text
     replay = Judge()
-    for item in read_har(har):
+    for item in recording.exchanges:
         replay.judge(item)
     assert replay.violations == []
     assert (replay.judged, replay.oracle_checked) == (judge.judged, judge.oracle_checked)
@@ -240,6 +248,30 @@ def test_proxy_names_the_broken_rule(root_url: str, name: str) -> None:
     assert any(SEEN[name] in rule for rule in rules), rules
 
 
+def listening_url(process: subprocess.Popen[str]) -> str:
+    """The URL the proxy printed on its first stderr line, waiting at most LINE_SECONDS:
+    a proxy that hangs before listening fails the test instead of hanging it."""
+    assert process.stderr is not None
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=lambda: lines.put(process.stderr.readline()), daemon=True).start()
+    try:
+        line = lines.get(timeout=LINE_SECONDS)
+    except queue.Empty:
+        pytest.fail(f"the proxy printed nothing in {LINE_SECONDS} s")
+    assert "listening on " in line, line
+    return line.split("listening on ", 1)[1].split(" ", 1)[0]
+
+
+def settled_violations(url: str) -> dict[str, object]:
+    """``GET /__proxy/violations`` once nothing is pending (judged off the response path)."""
+    for _ in range(SETTLE_SECONDS * 10):
+        listed: dict[str, object] = httpx.get(f"{url}/__proxy/violations").json()
+        if listed["pending"] == 0:
+            return listed
+        time.sleep(0.1)
+    pytest.fail(f"exchanges still pending after {SETTLE_SECONDS} s")
+
+
 def test_command_reports_on_sigterm(root_url: str, tmp_path: Path) -> None:
     """SIGTERM: reports written, exit 1 after a violation (0 without: test above)."""
     junit, report, har = tmp_path / "p.xml", tmp_path / "p.md", tmp_path / "p.har"
@@ -265,25 +297,32 @@ def test_command_reports_on_sigterm(root_url: str, tmp_path: Path) -> None:
         text=True,
     )
     try:
-        assert process.stderr is not None
-        line = process.stderr.readline()
-        url = line.split("listening on ", 1)[1].split(" ", 1)[0]
+        url = listening_url(process)
         response = httpx.get(
             f"{url}/api/v1/invoices",
             headers={"x-business-id": BUSINESS, "Authorization": f"Bearer {TOKEN}x"},
         )
         assert response.status_code == 401  # forwarded unchanged
-        listed = httpx.get(f"{url}/__proxy/violations").json()
+        listed = settled_violations(url)
+        assert listed["violation_count"] == 1
         assert [v["rule"] for v in listed["violations"]] == [
             "CONTRACT §1 401 carries WWW-Authenticate: Bearer"
         ]
+        # Judged off the response path: these may still be queued when SIGTERM comes,
+        # and must be in the reports all the same (the queue is drained first).
+        for _ in range(5):
+            httpx.get(
+                f"{url}/api/v1/invoices",
+                headers={"x-business-id": BUSINESS, "Authorization": f"Bearer {TOKEN}x"},
+            )
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 1
     finally:
         if process.poll() is None:
             process.kill()
             process.wait(timeout=10)
-    assert "WWW-Authenticate: Bearer" in report.read_text()
+    assert "WWW-Authenticate: Bearer\n\n6 exchange(s)." in report.read_text()
+    assert len(read_har(har)) == 6
     assert "<failure" in junit.read_text()
     assert TOKEN not in har.read_text() + report.read_text() + junit.read_text()
     judged = subprocess.run(
@@ -322,6 +361,7 @@ def test_forwarding_is_transparent_and_cors_local_only(root_url: str) -> None:
         simple = httpx.get(
             f"{url}/api/v1/invoices", headers={**auth, "Origin": "http://127.0.0.1:3000"}
         )
+        assert state.settle(timeout=SETTLE_SECONDS)
     volatile = {"date", "x-request-id"}
     assert proxied.status_code == direct.status_code == 404
     assert proxied.content == direct.content

@@ -2,9 +2,11 @@
 streams both bodies, and hands each finished exchange to the :class:`~.judge.Judge`.
 
 Bodies are streamed chunk by chunk both ways; a copy of each is kept for the judge up to
-:data:`KEEP_BYTES` (beyond that the exchange is forwarded but not judged). The last,
-empty body message goes to the client only after the judge has seen the exchange, so a
-client's next request (a read-back after a bulk call) is always judged after it.
+``ProxyConfig.keep_bytes`` (beyond that the exchange is forwarded, and reported as not
+judged). The finished exchange is queued for the judging thread (:mod:`.worker`) before
+the last, empty body message goes to the client, so a client's next request (a
+read-back after a bulk call) is always judged after it, while the client does not wait
+for the judge.
 
 Only two things are the proxy's own: CORS for local browser origins (what the mock
 does, via Starlette's middleware, applied only to requests that carry an ``Origin``),
@@ -19,19 +21,21 @@ import json
 import logging
 import zlib
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 
 import httpx
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Message, Receive, Scope, Send
 
+from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels, token_of
+from dayzero_twin.contract_tests.proxy.har import HarWriter
 from dayzero_twin.contract_tests.proxy.judge import Judge
+from dayzero_twin.contract_tests.proxy.worker import JudgeWorker
 
 LOG = logging.getLogger("dayzero.proxy")
 RESERVED = "/__proxy/"
-KEEP_BYTES = 12 * 1024 * 1024  # above the contract's 10 MiB upload limit
 LOCAL_ORIGINS = r"https?://(localhost|127\.0\.0\.1|\[::1\])(:\d+)?"
 EXPOSED_HEADERS = ["WWW-Authenticate", "X-Request-Id", "Preference-Applied"]
 HOP_BY_HOP = frozenset(
@@ -48,16 +52,32 @@ HOP_BY_HOP = frozenset(
 )
 
 
-@dataclass
 class ProxyState:
-    """Everything one proxy keeps: the judge, the token labeller and the exchanges seen
-    (for the recording), plus what to run when a report is asked for."""
+    """Everything one proxy keeps: its tunables, the judge, the token labeller, the
+    worker that judges (and records) off the response path, and what to run when a
+    report is asked for. :meth:`close` judges what is still queued."""
 
-    judge: Judge = field(default_factory=Judge)
-    labels: TokenLabels = field(default_factory=TokenLabels)
-    recorded: list[Exchange] = field(default_factory=list)
-    record: bool = False
-    on_report: Callable[[], list[str]] = lambda: []
+    def __init__(
+        self,
+        config: ProxyConfig | None = None,
+        record: str | Path | None = None,
+        on_report: Callable[[], list[str]] = lambda: [],
+    ) -> None:
+        self.config = config or ProxyConfig()
+        self.judge = Judge(self.config)
+        self.labels = TokenLabels()
+        self.record = Path(record) if record is not None else None
+        self.worker = JudgeWorker(
+            self.judge, self.config, HarWriter(self.record) if self.record else None
+        )
+        self.on_report = on_report
+
+    def settle(self, timeout: float | None = None) -> bool:
+        """Wait until every exchange finished so far is judged; False on timeout."""
+        return self.worker.drain(timeout)
+
+    def close(self) -> None:
+        self.worker.close()
 
 
 class Proxy:
@@ -83,11 +103,11 @@ class Proxy:
         ]
         sent = bytearray()
         complete = True
+        keep = self.state.config.keep_bytes
         authorization = dict(headers_lower(headers)).get("authorization")
         secret = token_of(authorization)
         if secret:
-            with self.state.judge.lock:
-                self.state.judge.secrets.add(secret)
+            self.state.judge.add_secret(secret)
 
         async def body() -> AsyncIterator[bytes]:
             nonlocal complete
@@ -97,7 +117,7 @@ class Proxy:
                     return
                 chunk = message.get("body", b"")
                 if chunk:
-                    if len(sent) + len(chunk) <= KEEP_BYTES:
+                    if len(sent) + len(chunk) <= keep:
                         sent.extend(chunk)
                     else:
                         complete = False
@@ -136,7 +156,7 @@ class Proxy:
                 }
             )
             async for chunk in upstream.aiter_raw():
-                if len(received) + len(chunk) <= KEEP_BYTES:
+                if len(received) + len(chunk) <= keep:
                     received.extend(chunk)
                 else:
                     complete = False
@@ -159,11 +179,7 @@ class Proxy:
             body_complete=complete,
             base_url=_base_url(scope),
         )
-        found = await asyncio.to_thread(self.state.judge.judge, exchange)
-        if self.state.record:
-            self.state.recorded.append(exchange.redacted(self.state.judge.secrets))
-        for violation in found:
-            LOG.error(violation.log_line())
+        await self.state.worker.submit(exchange)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
 
 
@@ -215,18 +231,21 @@ async def _send(send: Send, status: int, body: bytes, content_type: bytes) -> No
     await send({"type": "http.response.body", "body": body})
 
 
-def violations_json(judge: Judge) -> bytes:
-    """The running list, as ``GET /__proxy/violations`` serves it (call under the lock)."""
-    return json.dumps(
-        {
+def violations_json(state: ProxyState) -> bytes:
+    """The running list, as ``GET /__proxy/violations`` serves it: counts, exchanges
+    still waiting to be judged, violations per rule (exact) and the kept details."""
+    pending = state.worker.pending
+    judge = state.judge
+    with judge.lock:
+        document = {
             "exchanges": judge.exchanges,
             "judged": judge.judged,
+            "pending": pending,
             "oracle_checked": judge.oracle_checked,
             "read_backs": judge.read_backs,
-            "violations": [v.as_dict() for v in judge.violations],
-        },
-        indent=2,
-    ).encode()
+            **judge.findings.as_dict(),
+        }
+    return json.dumps(document, indent=2).encode()
 
 
 class Front:
@@ -267,8 +286,7 @@ class Front:
         state = self.proxy.state
         name, method = scope["path"].removeprefix(RESERVED), scope["method"]
         if name == "violations" and method == "GET":
-            with state.judge.lock:
-                body = violations_json(state.judge)
+            body = violations_json(state)
             await _send(send, 200, body, b"application/json")
         elif name == "report" and method == "POST":
             written = await asyncio.to_thread(state.on_report)
@@ -287,12 +305,10 @@ async def _lifespan(receive: Receive, send: Send) -> None:
             return
 
 
-def build(
-    upstream: str, state: ProxyState, timeout: float = 60.0
-) -> tuple[Front, httpx.AsyncClient]:
+def build(upstream: str, state: ProxyState) -> tuple[Front, httpx.AsyncClient]:
     """The app and the client it forwards with (close the client when done)."""
     client = httpx.AsyncClient(
-        timeout=httpx.Timeout(timeout),
+        timeout=httpx.Timeout(state.config.timeout),
         follow_redirects=False,
         limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import signal
 import socket
@@ -27,7 +28,8 @@ from dayzero_twin.contract_tests.options import (
     report_option,
 )
 from dayzero_twin.contract_tests.proxy.app import ProxyState, build
-from dayzero_twin.contract_tests.proxy.har import HarError, read_har, write_har
+from dayzero_twin.contract_tests.proxy.config import ProxyConfig
+from dayzero_twin.contract_tests.proxy.har import HarError, load_har
 from dayzero_twin.contract_tests.proxy.judge import Judge
 from dayzero_twin.contract_tests.proxy.report import write_reports
 
@@ -74,6 +76,27 @@ async def serve(server: uvicorn.Server, sock: socket.socket, client: httpx.Async
         await client.aclose()
 
 
+def tuned(config: ProxyConfig, settings: tuple[str, ...]) -> ProxyConfig:
+    """``config`` with each ``NAME=VALUE`` applied (a positive number for each bound)."""
+    names = {f.name: f for f in dataclasses.fields(ProxyConfig)}
+    changes: dict[str, Any] = {}
+    for setting in settings:
+        name, _, text = setting.partition("=")
+        if name.strip() not in names:
+            raise click.BadParameter(
+                f"{name!r} is not a bound; one of {', '.join(sorted(names))}", param_hint="--tune"
+            )
+        kind = float if isinstance(getattr(config, name.strip()), float) else int
+        try:
+            value = kind(text)
+        except ValueError:
+            value = 0
+        if value <= 0:
+            raise click.BadParameter(f"{setting!r}: a positive number", param_hint="--tune")
+        changes[name.strip()] = value
+    return dataclasses.replace(config, **changes)
+
+
 @click.command("proxy")
 @_option(
     "--upstream",
@@ -113,6 +136,13 @@ async def serve(server: uvicorn.Server, sock: socket.socket, client: httpx.Async
     show_default=True,
     help="Upstream timeout, seconds.",
 )
+@_option(
+    "--tune",
+    envvar="PROXY_TUNE",
+    multiple=True,
+    metavar="NAME=VALUE",
+    help="Set a bound of ProxyConfig (docs/PROXY.md), e.g. --tune max_upload_bytes=33554432.",
+)
 def proxy(
     upstream: str,
     host: str,
@@ -121,6 +151,7 @@ def proxy(
     report: str | None,
     record: str | None,
     timeout: float,
+    tune: tuple[str, ...],
 ) -> int:
     """Forward traffic to --upstream unchanged and judge every exchange by the suite's
     rules. Ctrl-C or SIGTERM writes the reports; exit 0 when no violation was seen, 1
@@ -129,21 +160,20 @@ def proxy(
     # httpx logs every URL at INFO: presigned URLs carry signatures.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    state = ProxyState(record=record is not None)
+    state = ProxyState(tuned(ProxyConfig(timeout=timeout), tune), record=record)
 
     def on_report() -> list[str]:
+        state.settle()
         with state.judge.lock:
-            violations = list(state.judge.violations)
+            findings = state.judge.findings.snapshot()
             judged, exchanges = state.judge.judged, state.judge.exchanges
-            recorded = list(state.recorded)
-        written = write_reports(violations, judged, exchanges, upstream, junit_xml, report)
+        written = write_reports(findings, judged, exchanges, upstream, junit_xml, report)
         if record:
-            write_har(record, recorded)
-            written.append(record)
+            written.append(record)  # streamed entry by entry: already up to date
         return written
 
     state.on_report = on_report
-    app, client = build(upstream, state, timeout)
+    app, client = build(upstream, state)
     try:
         sock = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -151,6 +181,7 @@ def proxy(
         sock.listen(256)
     except OSError as error:
         click.echo(f"proxy: cannot listen on {host}:{port}: {error}", err=True)
+        state.close()
         return EXIT_ERROR
     bound = sock.getsockname()[1]
     click.echo(f"proxy: listening on http://{host}:{bound} -> {upstream}", err=True)
@@ -162,16 +193,24 @@ def proxy(
         asyncio.run(serve(server, sock, client))
     finally:
         sock.close()
+        pending = state.worker.pending
+        if pending:
+            click.echo(f"proxy: judging the {pending} exchange(s) still queued", err=True)
+        state.close()  # every queued exchange judged and recorded, the HAR closed
     written = on_report()
     judge = state.judge
-    verdict = "no violation" if not judge.violations else f"{len(judge.violations)} violation(s)"
+    total = judge.findings.total
+    verdict = "no violation" if not total else f"{total} violation(s)"
+    skipped = sum(judge.findings.not_judged.values())
     click.echo(
         f"proxy: {judge.exchanges} exchanges, {judge.judged} judged "
-        f"({judge.oracle_checked} bulk 201s against their file, {judge.read_backs} read-backs), "
-        f"{verdict}" + (f"; wrote {', '.join(written)}" if written else ""),
+        f"({judge.oracle_checked} bulk 201s against their file, {judge.read_backs} read-backs"
+        + (f", {skipped} not judged" if skipped else "")
+        + f"), {verdict}"
+        + (f"; wrote {', '.join(written)}" if written else ""),
         err=True,
     )
-    return EXIT_BROKEN if judge.violations else EXIT_KEPT
+    return EXIT_BROKEN if total else EXIT_KEPT
 
 
 @click.command("judge")
@@ -181,19 +220,28 @@ def judge(recording: str, junit_xml: str | None, report: str | None) -> int:
     """Judge a HAR recording (e.g. from proxy --record) with the proxy's rules.
     Exit 0 no violation, 1 violations, 2 unreadable file."""
     try:
-        exchanges = read_har(recording)
+        recording_ = load_har(recording)
     except HarError as error:
         click.echo(f"judge: {error}", err=True)
         return EXIT_ERROR
+    if not recording_.closed:
+        click.echo(
+            f"judge: {recording} was not closed (the proxy did not stop normally); judging "
+            f"its {len(recording_.exchanges)} whole entries",
+            err=True,
+        )
     found = Judge()
-    for exchange in exchanges:
+    for exchange in recording_.exchanges:
         for violation in found.judge(exchange):
             click.echo(violation.log_line(), err=True)
-    write_reports(found.violations, found.judged, found.exchanges, recording, junit_xml, report)
+    findings = found.findings
+    write_reports(findings, found.judged, found.exchanges, recording, junit_xml, report)
+    skipped = sum(findings.not_judged.values())
     click.echo(
         f"judge: {found.exchanges} exchanges, {found.judged} judged ({found.oracle_checked} "
-        f"bulk 201s against their file, {found.read_backs} read-backs), "
-        f"{len(found.violations)} violation(s)",
+        f"bulk 201s against their file, {found.read_backs} read-backs"
+        + (f", {skipped} not judged" if skipped else "")
+        + f"), {findings.total} violation(s)",
         err=True,
     )
-    return EXIT_BROKEN if found.violations else EXIT_KEPT
+    return EXIT_BROKEN if findings.total else EXIT_KEPT

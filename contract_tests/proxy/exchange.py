@@ -73,9 +73,6 @@ class Exchange:
     def request_header(self, name: str) -> str | None:
         return _first(self.request_headers, name)
 
-    def response_header(self, name: str) -> str | None:
-        return _first(self.response_headers, name)
-
     def response(self) -> httpx.Response:
         """The exchange as the ``httpx.Response`` the suite's assertions read."""
         request = httpx.Request(
@@ -171,7 +168,6 @@ def redact_headers(headers: Sequence[tuple[str, str]]) -> Headers:
         else:
             out.append((name, value))
     return tuple(out)
-
 
 
 def redact_text(text: str, secrets_: Iterable[str]) -> str:

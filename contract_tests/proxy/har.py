@@ -11,7 +11,8 @@ from __future__ import annotations
 import base64
 import json
 import urllib.parse
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -89,15 +90,49 @@ def entry(exchange: Exchange) -> dict[str, Any]:
     }
 
 
-def write_har(path: str | Path, exchanges: Sequence[Exchange]) -> None:
-    document = {
-        "log": {
-            "version": "1.2",
-            "creator": CREATOR,
-            "entries": [entry(exchange) for exchange in exchanges],
-        }
-    }
-    Path(path).write_text(json.dumps(document, indent=1), encoding="utf-8")
+HEAD = '{"log": {"version": "1.2", "creator": ' + json.dumps(CREATOR) + ', "entries": ['
+TAIL = "]}}"
+
+
+class HarWriter:
+    """A HAR 1.2 file written entry by entry, so a recording costs no memory however
+    long the session: the head, then one entry per line (each after the first starting
+    with the comma that separates it), flushed as it is written, and the closing
+    ``]}}`` on :meth:`close`.
+
+    A proxy that dies before closing leaves every entry written so far on whole lines
+    and no closing brackets: not valid JSON, but :func:`load_har` reads it, up to its
+    last whole line, and says it was not closed (the OS keeps what was flushed when the
+    process is killed; a machine crash may lose the last entries)."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self._file = self.path.open("w", encoding="utf-8")
+        self._file.write(HEAD)
+        self._file.flush()
+        self.entries = 0
+
+    def add(self, exchange: Exchange) -> None:
+        """Append one (already redacted) exchange."""
+        line = json.dumps(entry(exchange), ensure_ascii=False)
+        self._file.write(("\n," if self.entries else "\n") + line)
+        self._file.flush()
+        self.entries += 1
+
+    def close(self) -> None:
+        if not self._file.closed:
+            self._file.write("\n" + TAIL + "\n")
+            self._file.close()
+
+
+def write_har(path: str | Path, exchanges: Iterable[Exchange]) -> None:
+    """A whole recording at once (the same format :class:`HarWriter` streams)."""
+    writer = HarWriter(path)
+    try:
+        for exchange in exchanges:
+            writer.add(exchange)
+    finally:
+        writer.close()
 
 
 def _bytes(text: str | None, encoding: str | None) -> bytes:
@@ -106,16 +141,50 @@ def _bytes(text: str | None, encoding: str | None) -> bytes:
     return base64.b64decode(text) if encoding == "base64" else text.encode("utf-8")
 
 
-def read_har(path: str | Path) -> list[Exchange]:
-    """The exchanges of a HAR file, in its order. Raises :class:`HarError`."""
+@dataclass(frozen=True)
+class Recording:
+    """The exchanges of a HAR file, and whether the file was closed (a proxy that was
+    killed leaves it unclosed; its whole entries are still read)."""
+
+    exchanges: list[Exchange]
+    closed: bool = True
+
+
+def load_har(path: str | Path) -> Recording:
+    """A HAR file, or the whole lines of one :class:`HarWriter` never closed. Raises
+    :class:`HarError`."""
     try:
-        document = json.loads(Path(path).read_text(encoding="utf-8"))
+        text = Path(path).read_text(encoding="utf-8")
+    except (OSError, ValueError) as error:
+        raise HarError(f"{path}: not readable ({type(error).__name__}: {error})") from error
+    try:
+        document = json.loads(text)
         entries = document["log"]["entries"]
-        return [_exchange(item) for item in entries]
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
+        return Recording([_exchange(item) for item in entries])
+    except (ValueError, KeyError, TypeError, AttributeError) as error:
+        if text.startswith(HEAD) and not text.rstrip().endswith(TAIL):
+            return Recording(_unclosed(text), closed=False)
         raise HarError(
             f"{path}: not a readable HAR 1.2 file ({type(error).__name__}: {error})"
         ) from error
+
+
+def _unclosed(text: str) -> list[Exchange]:
+    """The whole entry lines after the head; a last line cut short is left out."""
+    found = []
+    for line in text[len(HEAD) :].splitlines():
+        if not line.strip():
+            continue
+        try:
+            found.append(_exchange(json.loads(line.removeprefix(","))))
+        except (ValueError, KeyError, TypeError, AttributeError):
+            break
+    return found
+
+
+def read_har(path: str | Path) -> list[Exchange]:
+    """The exchanges of a HAR file, in its order. Raises :class:`HarError`."""
+    return load_har(path).exchanges
 
 
 def _exchange(item: dict[str, Any]) -> Exchange:

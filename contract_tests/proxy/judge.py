@@ -33,8 +33,11 @@ from typing import Any
 
 import httpx
 import jsonschema  # type: ignore[import-untyped]
+import jsonschema_rs
 
+from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_text
+from dayzero_twin.contract_tests.proxy.memory import Lru, LruSet
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,
@@ -54,6 +57,7 @@ from dayzero_twin.contract_tests.support.oracle import (
     expected,
 )
 from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
+from dayzero_twin.contract_tests.support.redact import redact_target
 from dayzero_twin.contract_tests.support.rules import ContractViolation, excerpt, fail, require
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -170,15 +174,43 @@ def operation_of(method: str, path: str) -> Operation | None:
     return None
 
 
-@functools.cache
-def _validator(operation_id: str, status: int) -> jsonschema.protocols.Validator | None:
+@dataclass(frozen=True)
+class SchemaCheck:
+    """A response schema compiled twice. ``fast`` (jsonschema-rs, compiled Rust) answers
+    "valid?" for the bodies that are, nearly all of them; only a body it refuses goes to
+    ``exact`` (the pure-Python jsonschema, Draft 2020-12 with formats, as before), which
+    decides the verdict and words the error. So a verdict can differ from ``exact``'s
+    alone only if ``fast`` accepts what ``exact`` refuses; tests/test_proxy.py checks both
+    on valid and broken bodies of every response schema."""
+
+    fast: Any
+    exact: jsonschema.protocols.Validator
+
+    def first_error(self, body: Any) -> jsonschema.ValidationError | None:
+        if self.fast.is_valid(body):
+            return None
+        return jsonschema.exceptions.best_match(self.exact.iter_errors(body))
+
+
+def response_schema(operation_id: str, status: int) -> dict[str, Any] | None:
+    """The dereferenced JSON schema of a documented response, if it has one."""
     operation = next(op for op in operations() if op.operation_id == operation_id)
     spec = operation.response_spec(status) or {}
     schema = ((spec.get("content") or {}).get("application/json") or {}).get("schema")
+    return dict(schema) if isinstance(schema, Mapping) else None
+
+
+@functools.cache
+def _validator(operation_id: str, status: int) -> SchemaCheck | None:
+    """Compiled once per schema and process: compiling costs more than validating."""
+    schema = response_schema(operation_id, status)
     if schema is None:
         return None
     cls = jsonschema.validators.validator_for(schema, default=jsonschema.Draft202012Validator)
-    return cls(schema, format_checker=cls.FORMAT_CHECKER)
+    return SchemaCheck(
+        fast=jsonschema_rs.Draft202012Validator(schema, validate_formats=True),
+        exact=cls(schema, format_checker=cls.FORMAT_CHECKER),
+    )
 
 
 # -- stateless rules --------------------------------------------------------------------
@@ -237,7 +269,7 @@ def expect_documented_body(operation: Operation, response: httpx.Response) -> No
     validator = _validator(operation.operation_id, response.status_code)
     if validator is None:
         return
-    error = jsonschema.exceptions.best_match(validator.iter_errors(body))
+    error = validator.first_error(body)
     if error is not None:
         where = "/".join(str(p) for p in error.absolute_path) or "(body)"
         schema_name = _schema_name(operation.operation_id, response.status_code)
@@ -446,47 +478,161 @@ class Created:
         return self.finished < other.started
 
 
-@dataclass
-class Business:
-    """What the proxy saw of one business."""
+NOT_REMEMBERED = "upload no longer remembered"
+TOO_LARGE = "a body larger than keep_bytes was not kept"
 
-    uploads: dict[str, bytes] = field(default_factory=dict)  # s3_key -> CSV bytes
-    # id -> (kind, 201 item); id -> when it was created, and its place in its 201
-    entities: dict[str, tuple[str, dict[str, Any]]] = field(default_factory=dict)
-    created: dict[str, Created] = field(default_factory=dict)
-    pages: dict[str, set[str]] = field(default_factory=dict)  # next_cursor -> ids of its page
-    parties: dict[str, dict[str, Party]] = field(default_factory=dict)  # kind -> key/id -> party
-    registry: Registry = field(default_factory=Registry)
+
+@dataclass(frozen=True)
+class Entity:
+    """What a bulk 201 said of one entity, under which business, and when."""
+
+    business_id: str
+    kind: str
+    item: dict[str, Any]
+    created: Created
+
+
+class Business:
+    """What the proxy remembers of one business: its parties per kind and the ids and
+    invoice numbers it was given (both bounded; see :class:`ProxyConfig`)."""
+
+    def __init__(self, config: ProxyConfig) -> None:
+        self._max_parties = config.max_parties
+        self.parties: dict[str, Lru[str, Party]] = {}  # kind -> key/id -> party
+        self.registry = Registry(
+            ids=LruSet(config.max_registered), numbers=Lru(config.max_registered)
+        )
+
+    def parties_of(self, kind: Kind) -> Lru[str, Party]:
+        return self.parties.setdefault(kind.name, Lru(self._max_parties))
+
+
+@dataclass
+class Findings:
+    """Violations counted exactly per rule, with the details of the first few of each
+    (a day of a broken rule must not fill memory), and the exchanges that could not be
+    judged, counted per reason with a few examples: never a silent gap."""
+
+    details_per_rule: int = 20
+    counts: dict[str, int] = field(default_factory=dict)
+    details: dict[str, list[Violation]] = field(default_factory=dict)
+    not_judged: dict[str, int] = field(default_factory=dict)
+    not_judged_examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def add(self, violation: Violation) -> None:
+        self.counts[violation.rule] = self.counts.get(violation.rule, 0) + 1
+        kept = self.details.setdefault(violation.rule, [])
+        if len(kept) < self.details_per_rule:
+            kept.append(violation)
+
+    def skip(self, reason: str, what: str) -> None:
+        self.not_judged[reason] = self.not_judged.get(reason, 0) + 1
+        examples = self.not_judged_examples.setdefault(reason, [])
+        if len(examples) < self.details_per_rule:
+            examples.append(what)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def snapshot(self) -> Findings:
+        """A copy that later findings do not change (take it under the judge's lock)."""
+        return Findings(
+            self.details_per_rule,
+            dict(self.counts),
+            {rule: list(found) for rule, found in self.details.items()},
+            dict(self.not_judged),
+            {reason: list(found) for reason, found in self.not_judged_examples.items()},
+        )
+
+    def kept(self) -> list[Violation]:
+        return [v for found in self.details.values() for v in found]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "violation_count": self.total,
+            "violations_by_rule": dict(self.counts),
+            "not_judged": {
+                reason: {"count": count, "examples": self.not_judged_examples.get(reason, [])}
+                for reason, count in self.not_judged.items()
+            },
+            "violations": [v.as_dict() for v in self.kept()],
+        }
 
 
 @dataclass
 class Judge:
-    """Judges exchanges in the order they happened; thread-safe (one lock)."""
+    """Judges exchanges in the order they happened; thread-safe (one lock). Everything
+    it remembers is bounded by ``config`` (least recently used forgotten first)."""
 
-    accepted_tokens: set[str] = field(default_factory=set)
-    uploaded_by: dict[str, str] = field(default_factory=dict)  # s3_key -> business id
-    businesses: dict[str, Business] = field(default_factory=dict)
-    violations: list[Violation] = field(default_factory=list)
+    config: ProxyConfig = field(default_factory=ProxyConfig)
     exchanges: int = 0
     judged: int = 0
     oracle_checked: int = 0  # bulk 201s checked against the file the proxy saw go up
     read_backs: int = 0  # entities read back and compared with their bulk 201
     lock: threading.Lock = field(default_factory=threading.Lock)
-    # Tokens the proxy forwarded, kept only to blank them out of reports.
-    secrets: set[str] = field(default_factory=set)
+    findings: Findings = field(init=False)
+    accepted_tokens: LruSet[str] = field(init=False)
+    # Tokens the proxy forwarded, kept only to blank them out of reports. A lock of
+    # their own: the proxy adds one per request and must not wait for a judgment.
+    secrets: LruSet[str] = field(init=False)
+    secrets_lock: threading.Lock = field(default_factory=threading.Lock)
+    uploaded_by: Lru[str, str] = field(init=False)  # s3_key -> business id
+    uploads: Lru[tuple[str, str], bytes] = field(init=False)  # (business, s3_key) -> CSV
+    forgotten: LruSet[tuple[str, str]] = field(init=False)  # uploads evicted
+    entities: Lru[str, Entity] = field(init=False)  # id -> its 201 item
+    pages: Lru[tuple[str, str], frozenset[str]] = field(init=False)  # next_cursor -> ids
+    businesses: Lru[str, Business] = field(init=False)
+
+    def __post_init__(self) -> None:
+        config = self.config
+        self.findings = Findings(config.details_per_rule)
+        self.accepted_tokens = LruSet(config.max_tokens)
+        self.secrets = LruSet(config.max_tokens)
+        self.uploaded_by = Lru(config.max_keys)
+        self.forgotten = LruSet(config.max_keys)
+        self.uploads = Lru(
+            config.max_uploads, config.max_upload_bytes, size=len, on_evict=self.forgotten.add
+        )
+        self.entities = Lru(config.max_entities)
+        self.pages = Lru(config.max_pages)
+        self.businesses = Lru(config.max_businesses)
+
+    def add_secret(self, secret: str) -> None:
+        with self.secrets_lock:
+            self.secrets.add(secret)
+
+    def known_secrets(self) -> list[str]:
+        with self.secrets_lock:
+            return list(self.secrets)
+
+    @property
+    def violations(self) -> list[Violation]:
+        """The violations whose details are kept (all of them up to ``details_per_rule``
+        per rule; ``findings.counts`` has the exact numbers)."""
+        return self.findings.kept()
 
     def judge(self, exchange: Exchange) -> list[Violation]:
+        """Every violation this exchange shows (all of them, for the log), remembered in
+        :attr:`findings` within its bounds."""
         with self.lock:
             self.exchanges += 1
             found = self._judge(exchange)
-            self.violations += found
+            for violation in found:
+                self.findings.add(violation)
             return found
 
+    def skip(self, reason: str, exchange: Exchange) -> None:
+        """Record that ``exchange`` could not be judged, and why."""
+        with self.lock:
+            self.findings.skip(reason, f"{exchange.method} {redact_target(exchange.target)}")
+
     def _judge(self, exchange: Exchange) -> list[Violation]:
-        if not exchange.body_complete:
-            return []
         operation = operation_of(exchange.method, exchange.path)
         if operation is None:
+            return []
+        if not exchange.body_complete:
+            self.findings.skip(TOO_LARGE, f"{exchange.method} {redact_target(exchange.target)}")
             return []
         self.judged += 1
         response = exchange.response()
@@ -501,13 +647,16 @@ class Judge:
         if not broken and (200 <= exchange.status < 300 or exchange.status == 404):
             business_id = (exchange.request_header("x-business-id") or "").strip().lower()
             if is_uuid(business_id):
-                business = self.businesses.setdefault(business_id, Business())
+                business = self.businesses.get(business_id)
+                if business is None:
+                    business = self.businesses[business_id] = Business(self.config)
                 for rule in self._stateful(operation, exchange, response, business, business_id):
                     try:
                         rule()
                     except ContractViolation as violation:
                         broken.append(violation)
-        return [_violation(exchange, v, self.secrets) for v in broken]
+        secrets = self.known_secrets() if broken else []
+        return [_violation(exchange, v, secrets) for v in broken]
 
     def _stateful(
         self,
@@ -520,7 +669,7 @@ class Judge:
         body = body_of(response)
         if exchange.status == 404:
             if operation.method == "GET" and operation.kind is not None and "{" in operation.route:
-                return [lambda: self._not_lost(operation, exchange, response, business)]
+                return [lambda: self._not_lost(operation, exchange, response, business_id)]
             return []
         if operation.route == f"{API}/upload/direct":
             data = uploaded_csv(exchange)
@@ -528,8 +677,11 @@ class Judge:
                 size = len(data)
                 return [lambda: fail(RULE_OVERSIZE, f"a {size}-byte file was accepted", response)]
             if data is not None and isinstance(body, dict) and isinstance(body.get("s3_key"), str):
-                business.uploads[body["s3_key"]] = data
-                self.uploaded_by.setdefault(body["s3_key"], business_id)
+                key = body["s3_key"]
+                self.forgotten.discard((business_id, key))
+                self.uploads[(business_id, key)] = data
+                if key not in self.uploaded_by:
+                    self.uploaded_by[key] = business_id
             return []
         kind = KIND_OF_BULK.get(operation.route) if operation.method == "POST" else None
         if kind is not None:
@@ -537,8 +689,8 @@ class Judge:
         if operation.method == "GET" and operation.kind is not None and isinstance(body, dict):
             kind_ = operation.kind
             if "{" in operation.route:
-                return [lambda: self._read_back(kind_, body, response, business)]
-            return [lambda: self._list(kind_, exchange, body, response, business)]
+                return [lambda: self._read_back(kind_, body, response, business_id)]
+            return [lambda: self._list(kind_, exchange, body, response, business_id)]
         return []
 
     def _bulk(
@@ -556,21 +708,26 @@ class Judge:
             return
         key = request.get("s3_key")
         owner = self.uploaded_by.get(key) if isinstance(key, str) else None
-        data = business.uploads.get(key) if isinstance(key, str) else None
+        data = self.uploads.get((business_id, key)) if isinstance(key, str) else None
         if data is None and owner is not None and owner != business_id:
-            self._remember(kind, business, items, exchange)
+            self._remember(kind, business, business_id, items, exchange)
             fail(
                 RULE_FOREIGN,
                 f"s3_key {key!r} was uploaded under business {owner}, imported under {business_id}",
                 response,
             )
         if data is None:
-            self._remember(kind, business, items, exchange)
+            if (business_id, key) in self.forgotten:
+                self.findings.skip(
+                    NOT_REMEMBERED,
+                    f"{exchange.method} {redact_target(exchange.target)} s3_key {key!r}",
+                )
+            self._remember(kind, business, business_id, items, exchange)
             return
         flag = request.get(kind.flag, False)
         file = parse_csv(data, kind)
         if file is None or not isinstance(flag, bool):
-            self._remember(kind, business, items, exchange)
+            self._remember(kind, business, business_id, items, exchange)
             return
         try:
             existing = self._existing(kind, file, items, business)
@@ -590,7 +747,7 @@ class Judge:
                     window=Window.around(exchange.started, exchange.finished, response),
                 )
         finally:
-            self._remember(kind, business, items, exchange)
+            self._remember(kind, business, business_id, items, exchange)
 
     def _existing(
         self, kind: Kind, file: CsvFile, items: Sequence[Any], business: Business
@@ -598,14 +755,14 @@ class Judge:
         """Parties as the oracle must take them: those the proxy saw, and for any it did
         not, what the response says (the proxy cannot know whether an unseen customer or
         vendor existed before, so either answer is accepted for its name and email)."""
-        seen = business.parties.get(kind.name, {})
-        existing = dict(seen)
+        seen = business.parties_of(kind)
+        existing = dict(seen.items())
         for row in file.rows:
             cell = (row.get(kind.party_id) or "").strip().lower()
             if cell and cell not in existing:
                 existing[cell] = Party(cell, "", None)  # placeholder, replaced below
         rough = expected(kind, file, existing)
-        existing = dict(seen)
+        existing = dict(seen.items())
         for entity, item in zip(rough, items, strict=False):
             row = file.rows[_first_row(entity) - 1]
             key = (row.get(kind.party_id) or "").strip().lower() or (
@@ -617,38 +774,51 @@ class Judge:
         return existing
 
     def _remember(
-        self, kind: Kind, business: Business, items: Sequence[Any], exchange: Exchange
+        self,
+        kind: Kind,
+        business: Business,
+        business_id: str,
+        items: Sequence[Any],
+        exchange: Exchange,
     ) -> None:
-        parties = business.parties.setdefault(kind.name, {})
+        parties = business.parties_of(kind)
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not is_uuid(item.get("id")):
                 continue
-            business.entities[item["id"]] = (kind.name, item)
-            business.created[item["id"]] = Created(exchange.started, exchange.finished, index)
+            self.entities[item["id"]] = Entity(
+                business_id, kind.name, item, Created(exchange.started, exchange.finished, index)
+            )
             party = item.get(kind.party_id)
             if is_uuid(party):
                 known = _party(kind, item)
-                parties.setdefault(party, known)
+                if party not in parties:
+                    parties[party] = known
                 key = item.get(f"{kind.party}_email" if kind is INVOICES else "vendor_name")
-                if isinstance(key, str) and key:
-                    parties.setdefault(key.lower(), known)
+                if isinstance(key, str) and key and key.lower() not in parties:
+                    parties[key.lower()] = known
+
+    def _entity(self, entity_id: str, business_id: str, kind: str | None) -> Entity | None:
+        known = self.entities.get(entity_id)
+        if known is None or known.business_id != business_id or known.kind != kind:
+            return None
+        return known
 
     def _read_back(
-        self, kind: Kind, body: dict[str, Any], response: httpx.Response, business: Business
+        self, kind: Kind, body: dict[str, Any], response: httpx.Response, business_id: str
     ) -> None:
-        known = business.entities.get(str(body.get("id")))
-        if known is not None and known[0] == kind.name:
+        known = self._entity(str(body.get("id")), business_id, kind.name)
+        if known is not None:
             self.read_backs += 1
-            expect_same_entity(kind.name, known[1], body, response)
+            expect_same_entity(kind.name, known.item, body, response)
 
     def _not_lost(
-        self, operation: Operation, exchange: Exchange, response: httpx.Response, business: Business
+        self, operation: Operation, exchange: Exchange, response: httpx.Response, business_id: str
     ) -> None:
         """A 404 for an id this business's bulk call returned (CONTRACT §5)."""
         entity_id = exchange.path.rstrip("/").rsplit("/", 1)[-1]
-        known = business.entities.get(entity_id)
+        kind = operation.kind.name if operation.kind else None
         require(
-            known is None or known[0] != (operation.kind.name if operation.kind else None),
+            self._entity(entity_id, business_id, kind) is None,
             RULE_READ_BACK,
             f"GET of {entity_id}, created by an earlier bulk call of this business, answered 404",
             response,
@@ -660,7 +830,7 @@ class Judge:
         exchange: Exchange,
         body: dict[str, Any],
         response: httpx.Response,
-        business: Business,
+        business_id: str,
     ) -> None:
         limits = exchange.query.get("limit") or ["50"]
         try:
@@ -679,7 +849,7 @@ class Judge:
         ids = [str(item.get("id")) for item in items]
         cursors = exchange.query.get("cursor") or []
         cursor = cursors[0] if cursors else None
-        before = business.pages.get(cursor) if cursor else None
+        before = self.pages.get((business_id, cursor)) if cursor else None
         if before is not None:
             again = [i for i in ids if i in before]
             require(
@@ -690,8 +860,12 @@ class Judge:
                 response,
             )
         if isinstance(body.get("next_cursor"), str):
-            business.pages[body["next_cursor"]] = set(ids)
-        known = [(i, business.created[i]) for i in ids if i in business.created]
+            self.pages[(business_id, body["next_cursor"])] = frozenset(ids)
+        known = [
+            (i, entity.created)
+            for i in ids
+            if (entity := self._entity(i, business_id, kind.name)) is not None
+        ]
         for (newer, a), (older, b) in itertools.pairwise(known):
             require(
                 not a.surely_older(b),
@@ -700,7 +874,7 @@ class Judge:
                 response,
             )
         for item in items:
-            self._read_back(kind, item, response, business)
+            self._read_back(kind, item, response, business_id)
 
 
 def _party(kind: Kind, item: Mapping[str, Any]) -> Party:

@@ -26,11 +26,13 @@ class _Server(uvicorn.Server):
 
 @contextlib.contextmanager
 def running_proxy(
-    upstream: str, state: ProxyState | None = None, timeout: float = 60.0
+    upstream: str, state: ProxyState | None = None
 ) -> Iterator[tuple[str, ProxyState]]:
-    """``(base URL of the proxy, its state)``; the proxy stops when the block ends."""
+    """``(base URL of the proxy, its state)``; the proxy stops when the block ends, after
+    judging every exchange still queued (call ``state.settle()`` to read the judge
+    inside the block)."""
     state = state or ProxyState()
-    app, client = build(upstream, state, timeout)
+    app, client = build(upstream, state)
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
@@ -57,3 +59,4 @@ def running_proxy(
         sock.close()
         with contextlib.suppress(RuntimeError):
             asyncio.run(client.aclose())
+        state.close()

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import email.utils
 import re
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, MutableMapping, MutableSet, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
@@ -267,10 +267,12 @@ def expect_list_page(
 
 @dataclass
 class Registry:
-    """What this run has created: ids must never repeat, invoice numbers neither."""
+    """What this run has created: ids must never repeat, invoice numbers neither.
 
-    ids: set[str] = field(default_factory=set)
-    numbers: dict[str, str] = field(default_factory=dict)
+    Any set and mapping will do: the checking proxy passes bounded ones (it runs all day)."""
+
+    ids: MutableSet[str] = field(default_factory=set)
+    numbers: MutableMapping[str, str] = field(default_factory=dict)
 
     def new_id(self, entity_id: str, response: httpx.Response, where: str) -> None:
         require(
