@@ -28,7 +28,7 @@ import click
 import httpx
 import pytest
 
-from dayzero_twin.contract_tests import coverage, options, plugin
+from dayzero_twin.contract_tests import coverage, options, parallel, plugin
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
     MOCK_SECOND_BUSINESS,
@@ -139,6 +139,7 @@ def pytest_args(values: Mapping[str, Any]) -> list[str]:
         ]
     if values["exitfirst"]:
         args.append("-x")
+    args += parallel.pytest_args(values["workers"])
     args.append("-" + "v" * values["verbose"] if values["verbose"] else "-q")
     return args
 

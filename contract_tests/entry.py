@@ -11,15 +11,22 @@ from __future__ import annotations
 import sys
 from importlib.util import find_spec
 
-# What contract_tests/ imports beyond the base install, by import name: the [contract]
-# extra of pyproject.toml (tests/test_packaging.py keeps the two in step).
-SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx")
+# What contract_tests/ imports beyond the base install: the [contract] extra of
+# pyproject.toml, each distribution with its import name (tests/test_packaging.py keeps
+# the two in step).
+SUITE_IMPORTS = {
+    "pytest": "pytest",
+    "schemathesis": "schemathesis",
+    "hypothesis": "hypothesis",
+    "httpx": "httpx",
+    "pytest-xdist": "xdist",
+}
 EXIT_ERROR = 2  # the suite's "cannot run" status (see cli.py)
 
 
 def missing_imports() -> list[str]:
     """The suite's dependencies this environment lacks (``find_spec`` imports nothing)."""
-    return [name for name in SUITE_IMPORTS if find_spec(name) is None]
+    return [name for name, module in SUITE_IMPORTS.items() if find_spec(module) is None]
 
 
 def main() -> None:

@@ -18,6 +18,11 @@ DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_MAX_ROWS = 12
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_EXPIRY_WAIT = 5.0
+# Checks at a time, each sending one request at a time: so at most this many requests in
+# flight. Six keep a default run against a 150-ms-late staging API under a minute (README,
+# "How long a run takes"), and the cap keeps any setting far from flooding a real API.
+DEFAULT_WORKERS = 6
+MAX_WORKERS = 8
 
 
 @dataclass(frozen=True)
@@ -38,6 +43,8 @@ class Settings:
     # most rows one such file may create in the business (below 10,000 they are skipped).
     large_files: bool = True
     large_file_rows: int = 10_000
+    # Checks run at a time (1: one after another); see contract_tests/parallel.py.
+    workers: int = DEFAULT_WORKERS
 
     @property
     def csv_examples(self) -> int:
