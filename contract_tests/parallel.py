@@ -110,6 +110,20 @@ class Distribution:
 
     def __init__(self, run_input: Mapping[str, Any]) -> None:
         self.run_input = dict(run_input)
+        self.failures = 0
+
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        self.failures += report.failed
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_sessionfinish(self, session: pytest.Session) -> None:
+        """``-x``: xdist stops the workers by raising Interrupted, pytest's exit status 2
+        — which would say the suite could not run. Run one after another, the same stop
+        is status 1, the implementation broke the contract; so it is here too."""
+        maxfail = session.config.getoption("maxfail", 0)
+        if session.exitstatus == pytest.ExitCode.INTERRUPTED and maxfail:
+            if self.failures >= maxfail:
+                session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
