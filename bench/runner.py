@@ -33,7 +33,8 @@ from bench.profiling import all_jobs, jobs_for, run_profile
 from bench.report import render
 from bench.scaling import run_scaling
 from bench.servers import start_server
-from bench.suite import late_command, time_suite, variants as suite_variants
+from bench.suite import late_command, time_suite
+from bench.suite import variants as suite_variants
 from bench.targets import evaluate
 
 BUNDLE_TIMEOUT_S = 120

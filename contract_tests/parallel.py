@@ -121,9 +121,9 @@ class Distribution:
         — which would say the suite could not run. Run one after another, the same stop
         is status 1, the implementation broke the contract; so it is here too."""
         maxfail = session.config.getoption("maxfail", 0)
-        if session.exitstatus == pytest.ExitCode.INTERRUPTED and maxfail:
-            if self.failures >= maxfail:
-                session.exitstatus = pytest.ExitCode.TESTS_FAILED
+        stopped = session.exitstatus == pytest.ExitCode.INTERRUPTED
+        if stopped and maxfail and self.failures >= maxfail:
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:

@@ -155,7 +155,10 @@ def pytest_deselected(items: Sequence[pytest.Item]) -> None:
     if items and parallel.is_worker(items[0].config):
         parallel.record_deselected(
             items[0].config,
-            [{"nodeid": item.nodeid, "name": item.name, "labels": rules_of(item)} for item in items],
+            [
+                {"nodeid": item.nodeid, "name": item.name, "labels": rules_of(item)}
+                for item in items
+            ],
         )
 
 
