@@ -36,6 +36,8 @@ from typing import Any
 
 import pytest
 
+from dayzero_twin.contract_tests.settings import DEFAULT_WORKERS, LATE_ANSWER_SECONDS
+
 # Module file names whose checks run alone (see the module docstring), in no particular
 # order: they run in the order collected.
 ALONE_MODULES = frozenset({"test_pagination_ends.py", "test_concurrency.py"})
@@ -58,6 +60,12 @@ def module_of(nodeid: str) -> str:
 def is_alone(nodeid: str) -> bool:
     """Whether the check with this node id runs alone (by the file it is in)."""
     return module_of(nodeid) in ALONE_MODULES
+
+
+def auto_workers(answer_seconds: float) -> int:
+    """Workers for an implementation that answers in ``answer_seconds``: the default
+    when there is waiting to overlap, else one (see ``LATE_ANSWER_SECONDS``)."""
+    return DEFAULT_WORKERS if answer_seconds >= LATE_ANSWER_SECONDS else 1
 
 
 def pytest_args(workers: int) -> list[str]:

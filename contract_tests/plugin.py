@@ -84,9 +84,10 @@ def run_from_options(config: pytest.Config) -> ContractRun:
 @pytest.hookimpl(wrapper=True)
 def pytest_cmdline_main(config: pytest.Config) -> Any:
     """Loaded on its own, the plugin spreads the run over ``--contract-workers`` workers
-    unless pytest's own ``-n`` says otherwise (``dayzero-contract`` passes ``-n``)."""
+    (none given: one check at a time) unless pytest's own ``-n`` says otherwise
+    (``dayzero-contract`` passes ``-n``)."""
     if _standalone(config) and config.getoption("numprocesses", None) is None:
-        workers = run_from_options(config).settings.workers
+        workers = run_from_options(config).settings.workers or 1
         if workers > 1:
             config.option.numprocesses = workers
     return (yield)

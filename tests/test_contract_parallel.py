@@ -21,7 +21,11 @@ import pytest
 
 from dayzero_twin.contract_tests import cli, parallel
 from dayzero_twin.contract_tests.checks.test_concurrency import PARALLEL
-from dayzero_twin.contract_tests.settings import MAX_WORKERS
+from dayzero_twin.contract_tests.settings import (
+    DEFAULT_WORKERS,
+    LATE_ANSWER_SECONDS,
+    MAX_WORKERS,
+)
 from tests.inflight import COUNTER_PATH
 from tests.mutants.__main__ import PREFIX
 from tests.mutants.catalogue import BUSINESS, MUTANTS, TOKEN
@@ -103,6 +107,12 @@ def test_exitfirst_over_workers_is_a_broken_contract_not_an_error() -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 1, output[-3000:]
     assert "stopping after 1 failures" in output and "BREAKS the contract" in output
+
+
+def test_unless_told_workers_follow_how_late_the_answers_come() -> None:
+    assert parallel.auto_workers(0.002) == 1  # the mock on loopback: nothing to overlap
+    assert parallel.auto_workers(LATE_ANSWER_SECONDS) == DEFAULT_WORKERS
+    assert parallel.auto_workers(0.150) == DEFAULT_WORKERS  # a typical staging API
 
 
 def test_workers_over_the_cap_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
