@@ -1,6 +1,7 @@
 """``python -m bench`` (``make bench``): options, signal handling, the closing summary.
 
-Defaults take about ten minutes on the project's 2-core machine. Exit status: 0 when
+Defaults take about 20–25 minutes on the project's 2-core machine, 15 of them the
+contract suite's rounds (``--suite-runs``). Exit status: 0 when
 every phase ran (targets may still be missed: they are benchmark figures, not tests,
 unless ``--strict``), 1 when a phase could not run, 130 when interrupted.
 """

@@ -1,7 +1,9 @@
 """Independent checks at the same time, bounded: ``--workers N`` (``CONTRACT_WORKERS``).
 
-Run one after another, a default run sends about a thousand requests in a row, so an
+Run one after another, a default run sends about 1,250 requests in a row, so an
 implementation that answers each 150 ms late (a typical staging API) takes minutes.
+Unless told, ``dayzero-contract`` picks N from how late the implementation answers
+(:func:`auto_workers`): against one that answers at once there is nothing to overlap.
 Checks are independent of each other (each creates its own parties and files, marked
 per run), so up to N of them run at once, each in its own pytest-xdist worker process:
 its own fixtures, Hypothesis state and exchange log, exactly as in a sequential run.
