@@ -132,19 +132,45 @@ def summarize_scaling(samples: Iterable[Sample]) -> dict[str, dict[str, dict[str
 
 
 def summarize_suite(samples: Iterable[Sample]) -> dict[str, Any] | None:
-    """``{seconds, exit_codes, runs}``; ``None`` when the suite never ran.
+    """``{seconds, exit_codes, runs, variants, speedups}``; ``None`` when the suite never ran.
 
-    Only runs that went to the end are timed: exit 0 (all passed) or 1 (some checks
-    failed, pytest's code). A suite that could not start, was interrupted or timed out
-    (2–5, or none) says nothing about how long a real run takes.
+    ``seconds`` is the median of the default runs against the local mock; ``variants``
+    lists every way the suite was run (implementation's lateness, workers: ``None`` is
+    the default) with its median; ``speedups`` is, per lateness, the sequential median
+    over the default one. Only runs that went to the end are timed: exit 0 (all passed)
+    or 1 (some checks failed, pytest's code). A suite that could not start, was
+    interrupted or timed out (2–5, or none) says nothing about how long a real run takes.
     """
     group = list(samples)
     if not group:
         return None
+    by_variant: dict[tuple[int, int | None], list[Sample]] = {}
+    for sample in group:
+        key = (int(sample.get("latency_ms", 0)), sample.get("workers"))
+        by_variant.setdefault(key, []).append(sample)
+    variants = [
+        {
+            "latency_ms": latency,
+            "workers": workers,
+            "seconds": median_or_none(s["seconds"] for s in runs if s["exit_code"] in COMPLETED),
+            "exit_codes": [s["exit_code"] for s in runs],
+            "runs": len(runs),
+        }
+        for (latency, workers), runs in by_variant.items()
+    ]
+    seconds = {(v["latency_ms"], v["workers"]): v["seconds"] for v in variants}
+    speedups = {
+        str(latency): ratio(seconds.get((latency, 1)), seconds.get((latency, None)))
+        for latency in sorted({latency for latency, _ in seconds})
+        if (latency, 1) in seconds and (latency, None) in seconds
+    }
+    local_default = by_variant.get((0, None), [])
     return {
-        "seconds": median_or_none(s["seconds"] for s in group if s["exit_code"] in COMPLETED),
-        "exit_codes": [sample["exit_code"] for sample in group],
-        "runs": len(group),
+        "seconds": seconds.get((0, None)),
+        "exit_codes": [sample["exit_code"] for sample in local_default],
+        "runs": len(local_default),
+        "variants": variants,
+        "speedups": speedups,
     }
 
 

@@ -69,8 +69,12 @@ class BenchConfig:
     # 0: every request imports the ready-made sample file. N: N files of the same shape
     # and different content, in turn (over 64 defeats the mock's memo of parsed files).
     distinct_files: int = 0
-    suite_runs: int = 1
-    suite_timeout_s: float = 300.0
+    # Rounds of the suite benchmark: each times the four variants of bench/suite.py once.
+    suite_runs: int = 3
+    # How late the staging-like implementation answers every request.
+    suite_latency_ms: int = 150
+    # A sequential run against the late implementation takes minutes.
+    suite_timeout_s: float = 600.0
     load_tool: str = "auto"
     phases: tuple[str, ...] = PHASES
     with_prism: bool = True

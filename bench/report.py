@@ -235,11 +235,31 @@ def _suite_section(summary: Mapping[str, Any]) -> str:
     suite = summary.get("suite")
     if not suite:
         return "_not measured_"
-    codes = ", ".join(MISSING if code is None else str(code) for code in suite["exit_codes"])
-    return (
-        f"Median wall time of {suite['runs']} default run(s): **{fmt(suite['seconds'], 1)} s** "
-        f"(exit codes: {codes}; 0: the mock passed every check, 1: some checks failed, "
-        "other codes and timeouts are not timed)."
+    rows = []
+    for variant in suite.get("variants", []):
+        target = (
+            f"mock, every request {variant['latency_ms']} ms late"
+            if variant["latency_ms"]
+            else "local mock"
+        )
+        workers = "default" if variant["workers"] is None else f"`--workers {variant['workers']}`"
+        codes = ", ".join(MISSING if code is None else str(code) for code in variant["exit_codes"])
+        rows.append([target, workers, fmt(variant["seconds"], 1), str(variant["runs"]), codes])
+    table = markdown_table(["implementation", "workers", "median s", "runs", "exit codes"], rows)
+    speedups = [
+        f"- {'local mock' if latency == '0' else f'{latency} ms late'}: `--workers 1` takes "
+        f"{fmt(value)}× as long as the default."
+        for latency, value in suite.get("speedups", {}).items()
+    ]
+    return "\n".join(
+        [
+            table,
+            "",
+            *speedups,
+            "",
+            "Exit codes: 0 the implementation passed every check, 1 some checks failed; "
+            "other codes and timeouts are not timed.",
+        ]
     )
 
 

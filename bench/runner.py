@@ -28,12 +28,13 @@ from bench.config import MOCK, OPERATIONS, PRISM_STATIC, REPO_ROOT, SERVERS, Ben
 from bench.load import choose_tool, run_load
 from bench.machine import describe, loadavg
 from bench.prism import ensure_installed
-from bench.processes import ServerStartError
+from bench.processes import ServerStartError, free_port
 from bench.profiling import all_jobs, jobs_for, run_profile
 from bench.report import render
 from bench.scaling import run_scaling
 from bench.servers import start_server
-from bench.suite import time_suite
+from bench.suite import late_command, time_suite
+from bench.suite import variants as suite_variants
 from bench.targets import evaluate
 
 BUNDLE_TIMEOUT_S = 120
@@ -177,10 +178,26 @@ class Run:
             )
 
     def suite(self, run: int) -> None:
-        with start_server(MOCK, self.config, self.logs, self.spec) as server:
-            sample = time_suite(server, self.config, run, self.logs / f"suite-{run + 1}.log")
-        self.samples["suite"].append(sample.as_dict())
-        log(f"suite run {run + 1}: {sample.seconds:.1f}s, exit {sample.exit_code}")
+        """One round: every variant of bench/suite.py, each against a fresh server."""
+        for variant in suite_variants(self.config):
+            port = free_port()
+            command = late_command(self.config, port) if variant.latency_ms else None
+            name = f"{MOCK}-late" if variant.latency_ms else MOCK
+            with start_server(
+                name, self.config, self.logs, self.spec, command=command, port=port
+            ) as server:
+                sample = time_suite(
+                    server.base_url,
+                    self.config,
+                    variant,
+                    run,
+                    self.logs / f"suite-{run + 1}-{variant.slug}.log",
+                )
+            self.samples["suite"].append(sample.as_dict())
+            log(
+                f"suite round {run + 1}, {variant.label}: {sample.seconds:.1f}s, "
+                f"exit {sample.exit_code}"
+            )
 
     def profile(self, targets: list[dict[str, Any]]) -> None:
         rows = max(self.config.sizes)

@@ -158,8 +158,23 @@ def evaluate(summary: Mapping[str, Any], *, largest_rows: int = 10_000) -> list[
     targets.append(
         Target(
             "suite",
-            "contract suite, one default run",
+            "contract suite, one default run against the local mock",
             _get(summary, "suite", "seconds"),
+            "<",
+            30.0,
+            "s",
+        )
+    )
+    late = [
+        variant["seconds"]
+        for variant in (_get(summary, "suite", "variants") or [])
+        if variant["latency_ms"] and variant["workers"] is None
+    ]
+    targets.append(
+        Target(
+            "suite_late",
+            "contract suite, one default run against the late mock (--suite-latency)",
+            late[0] if late else None,
             "<",
             60.0,
             "s",

@@ -22,6 +22,8 @@ goes to pytest as a plugin object, never back through command-line text.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -30,7 +32,7 @@ import click
 import httpx
 import pytest
 
-from dayzero_twin.contract_tests import coverage, options, plugin
+from dayzero_twin.contract_tests import coverage, options, parallel, plugin
 from dayzero_twin.contract_tests.exits import EXIT_BROKEN, EXIT_ERROR, EXIT_KEPT
 from dayzero_twin.contract_tests.mock_process import (
     MOCK_BUSINESS,
@@ -66,6 +68,8 @@ IMPORT_ARGS = ("--import-mode=importlib", "-o", "consider_namespace_packages=tru
 # Checks fail through `require`, not bare asserts: no assertion rewriting (which would
 # recompile every Faker provider module on each run).
 PYTEST_ARGS = ("-p", "no:cacheprovider", "--assert=plain", *IMPORT_ARGS)
+# Requests that time the implementation's answers when --workers is not given.
+ANSWER_PROBES = 3
 # The group's own --help is _help below; subcommands inherit -h/--help from here.
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
@@ -115,9 +119,11 @@ def suite(ctx: click.Context, /, **values: Any) -> int | None:
             if problem:
                 click.echo(f"contract: cannot reach {settings.base_url}: {problem}", err=True)
                 return EXIT_ERROR
+            settings = with_workers(settings)
             run = plugin.ContractRun(settings, options.rules_from(values))
             covered = coverage.CoverageRequest(values["report"])
-            code = pytest.main(pytest_args(values), plugins=[plugin, run, covered])
+            args = [*pytest_args(values), *parallel.pytest_args(settings.workers or 1)]
+            code = pytest.main(args, plugins=[plugin, run, covered])
     except MockStartError as error:
         click.echo(f"contract: {error}", err=True)
         return EXIT_ERROR
@@ -181,6 +187,44 @@ def reachable(settings: Settings) -> str | None:
     except httpx.HTTPError as error:
         return f"{type(error).__name__}: {error}"
     return None
+
+
+def with_workers(settings: Settings) -> Settings:
+    """The settings with their number of workers: as given, else as fast as the
+    implementation answers calls for (:func:`parallel.auto_workers`), said in one line."""
+    if settings.workers is not None:
+        return settings
+    answer = answer_seconds(settings)
+    workers = parallel.auto_workers(answer)
+    click.echo(
+        f"contract: {workers} worker(s): the implementation answers in "
+        f"{answer * 1000:.0f} ms (--workers N to choose)",
+        err=True,
+    )
+    return dataclasses.replace(settings, workers=workers)
+
+
+def answer_seconds(settings: Settings) -> float:
+    """How long the implementation takes to answer a cheap request, on an open
+    connection: the fastest of a few, so neither the connection's set-up nor one
+    hiccup counts."""
+    timings = []
+    with httpx.Client(base_url=settings.base_url, timeout=15.0) as client:
+        for _ in range(ANSWER_PROBES):
+            started = time.perf_counter()
+            try:
+                client.get(
+                    "/api/v1/invoices",
+                    params={"limit": 1},
+                    headers={
+                        "Authorization": f"Bearer {settings.token}",
+                        "x-business-id": settings.business_id,
+                    },
+                )
+            except httpx.HTTPError:
+                continue
+            timings.append(time.perf_counter() - started)
+    return min(timings[1:] or timings or [0.0])
 
 
 def verdict(code: int | pytest.ExitCode, base_url: str) -> int:

@@ -37,6 +37,8 @@ from typing import Any
 
 import pytest
 
+from dayzero_twin.contract_tests import parallel
+
 PAGES = {
     "invoices": ("reference/create-bulk-invoices.md", "POST /api/v1/invoices/bulk", "§3.1"),
     "bills": ("reference/create-bulk-bills.md", "POST /api/v1/bills/bulk", "§3.2"),
@@ -124,6 +126,13 @@ def _check(item: pytest.Item) -> Check:
     return Check([label for mark in item.iter_markers("rule") for label in mark.args], item.name)
 
 
+def _reported(report: pytest.TestReport) -> Check:
+    """The check of a report, from what the plugin put in it (``checks`` properties): the
+    report is all the controller of a run spread over workers ever sees of a test."""
+    labels = [str(value) for name, value in report.user_properties if name == "checks"]
+    return Check(labels, report.nodeid.rpartition("::")[2])
+
+
 class ContractCoverage:
     """The pytest plugin object: collects outcomes per rule, reports verdicts."""
 
@@ -137,7 +146,6 @@ class ContractCoverage:
     def rules(self) -> list[Rule]:
         """The contract's sections and facts, then every check label met in this run."""
         return [*self.documented, *(self.labelled[label] for label in sorted(self.labelled))]
-        self.current: Check | None = None
 
     # -- which rules a check covers ----------------------------------------------------
 
@@ -188,18 +196,21 @@ class ContractCoverage:
 
     def pytest_deselected(self, items: list[pytest.Item]) -> None:
         for item in items:
-            for rule in self.covered(_check(item)):
-                rule.skipped.setdefault(item.nodeid, "not selected (-k / --rule)")
+            self._not_selected(item.nodeid, _check(item))
 
-    @pytest.hookimpl(tryfirst=True)
-    def pytest_runtest_protocol(self, item: pytest.Item) -> None:
-        # By item, not node id: schemathesis gives all its items one node id.
-        self.current = _check(item)
+    @pytest.hookimpl(optionalhook=True)
+    def pytest_testnodedown(self, node: Any, error: Any) -> None:
+        """A worker of a distributed run is done: what it deselected (every worker
+        deselects the same checks, and ``_not_selected`` counts each once)."""
+        for entry in parallel.deselected_of(node):
+            self._not_selected(entry["nodeid"], Check(list(entry["labels"]), entry["name"]))
+
+    def _not_selected(self, test: str, check: Check) -> None:
+        for rule in self.covered(check):
+            rule.skipped.setdefault(test, "not selected (-k / --rule)")
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
-        check = self.current
-        if check is None:
-            return
+        check = _reported(report)
         test = report.nodeid
         if report.skipped:
             reason = report.longrepr[2] if isinstance(report.longrepr, tuple) else "skipped"
@@ -274,7 +285,8 @@ def pytest_addoption(parser: pytest.Parser) -> None:
 
 
 def pytest_configure(config: pytest.Config) -> None:
-    if config.option.help:
+    # A worker of a distributed run reports to the controller, which keeps the coverage.
+    if config.option.help or parallel.is_worker(config):
         return
     plugin = ContractCoverage(config, config.getoption("--contract-report"))
     config.pluginmanager.register(plugin, "contract-coverage")

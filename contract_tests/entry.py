@@ -13,14 +13,22 @@ from importlib.util import find_spec
 
 from dayzero_twin.contract_tests.exits import EXIT_ERROR
 
-# What contract_tests/ imports beyond the base install, by import name: the [contract]
-# extra of pyproject.toml (tests/test_packaging.py keeps the two in step).
-SUITE_IMPORTS = ("pytest", "schemathesis", "hypothesis", "httpx", "jsonschema_rs")
+# What contract_tests/ imports beyond the base install: the [contract] extra of
+# pyproject.toml, each distribution with its import name (tests/test_packaging.py keeps
+# the two in step).
+SUITE_IMPORTS = {
+    "pytest": "pytest",
+    "schemathesis": "schemathesis",
+    "hypothesis": "hypothesis",
+    "httpx": "httpx",
+    "jsonschema_rs": "jsonschema_rs",
+    "pytest-xdist": "xdist",
+}
 
 
 def missing_imports() -> list[str]:
     """The suite's dependencies this environment lacks (``find_spec`` imports nothing)."""
-    return [name for name in SUITE_IMPORTS if find_spec(name) is None]
+    return [name for name, module in SUITE_IMPORTS.items() if find_spec(module) is None]
 
 
 def main() -> None:

@@ -23,6 +23,9 @@ from dayzero_twin.contract_tests.settings import (
     DEFAULT_MAX_ROWS,
     DEFAULT_SEED,
     DEFAULT_TIMEOUT,
+    DEFAULT_WORKERS,
+    LATE_ANSWER_SECONDS,
+    MAX_WORKERS,
     Settings,
     random_other_business,
 )
@@ -93,6 +96,12 @@ SETTINGS_OPTIONS: tuple[click.Option, ...] = (
             envvar="CONTRACT_LARGE_FILE_ROWS",
             help="Most rows one large file may create in the business; below 10,000 the "
                  "row-limit check is skipped."),
+    _option("--workers", type=click.IntRange(1, MAX_WORKERS), envvar="CONTRACT_WORKERS",
+            help=f"Checks run at a time, each one request at a time: at most N requests in "
+                 f"flight (at most {MAX_WORKERS}, so a real API is never flooded). 1 runs "
+                 f"them one after another. Default: {DEFAULT_WORKERS} when the "
+                 f"implementation answers {LATE_ANSWER_SECONDS * 1000:.0f} ms late or more, "
+                 "else 1."),
 )
 RULE_OPTION = _option("--rule", "rules", multiple=True, metavar="TEXT",
                       help="Only checks whose rule contains TEXT, e.g. '§3.1' (repeatable).")

@@ -10,13 +10,13 @@ its ``CONTRACT_*`` variable) and builds the :class:`ContractRun` itself.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import click
 import pytest
 
-from dayzero_twin.contract_tests import options
+from dayzero_twin.contract_tests import options, parallel
 from dayzero_twin.contract_tests.settings import Settings, collecting
 from dayzero_twin.contract_tests.support.assertions import Registry
 from dayzero_twin.contract_tests.support.client import Api, describe_exchange
@@ -37,6 +37,14 @@ class ContractRun:
     @pytest.hookimpl(tryfirst=True)
     def pytest_configure(self, config: pytest.Config) -> None:
         config.stash[RUN_KEY] = self
+
+    def as_input(self) -> dict[str, Any]:
+        """The run as plain data, for xdist workers (:mod:`contract_tests.parallel`)."""
+        return {"settings": asdict(self.settings), "rules": list(self.rules)}
+
+    @classmethod
+    def from_input(cls, data: dict[str, Any]) -> ContractRun:
+        return cls(Settings(**data["settings"]), tuple(data["rules"]))
 
 
 RUN_KEY = pytest.StashKey[ContractRun]()
@@ -73,11 +81,45 @@ def run_from_options(config: pytest.Config) -> ContractRun:
     return ContractRun(settings, options.rules_from(values))
 
 
+@pytest.hookimpl(wrapper=True)
+def pytest_cmdline_main(config: pytest.Config) -> Any:
+    """Loaded on its own, the plugin spreads the run over ``--contract-workers`` workers
+    (none given: one check at a time) unless pytest's own ``-n`` says otherwise
+    (``dayzero-contract`` passes ``-n``)."""
+    if _standalone(config) and config.getoption("numprocesses", None) is None:
+        workers = run_from_options(config).settings.workers or 1
+        if workers > 1:
+            config.option.numprocesses = workers
+    return (yield)
+
+
+def _standalone(config: pytest.Config) -> bool:
+    """Loaded by pytest itself, in the controlling process, with xdist at hand."""
+    plugins = config.pluginmanager.get_plugins()
+    return not (
+        parallel.is_worker(config)
+        or config.option.help
+        or not config.pluginmanager.hasplugin("xdist")
+        or any(isinstance(plugin, ContractRun) for plugin in plugins)
+    )
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line("markers", "rule(*labels): the contract rules a test checks")
     config.addinivalue_line("markers", "schemathesis: property-based schema checks")
-    if RUN_KEY not in config.stash and not config.option.help:
-        config.stash[RUN_KEY] = run_from_options(config)
+    if config.option.help:
+        return
+    if RUN_KEY not in config.stash:
+        given = parallel.worker_input(config)
+        config.stash[RUN_KEY] = (
+            ContractRun.from_input(given) if given is not None else run_from_options(config)
+        )
+    if not parallel.is_worker(config):
+        config.pluginmanager.register(OperationNames(), "contract-operation-names")
+    if parallel.distributing(config):
+        config.pluginmanager.register(
+            parallel.Distribution(config.stash[RUN_KEY].as_input()), "contract-distribution"
+        )
 
 
 @pytest.hookimpl(wrapper=True)
@@ -92,6 +134,10 @@ def rules_of(item: pytest.Item) -> list[str]:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        # Every test lists the rules it checks in its reports (``checks`` properties): the
+        # JUnit report shows them, and the coverage report reads them (also from workers).
+        item.user_properties.extend(("checks", label) for label in rules_of(item))
     wanted = [text.lower() for text in config.stash[RUN_KEY].rules]
     if not wanted:
         return
@@ -103,6 +149,33 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     if deselected:
         config.hook.pytest_deselected(items=deselected)
         items[:] = selected
+
+
+def pytest_deselected(items: Sequence[pytest.Item]) -> None:
+    """A worker's deselection is not seen by the controller, whose coverage needs it."""
+    if items and parallel.is_worker(items[0].config):
+        parallel.record_deselected(
+            items[0].config,
+            [
+                {"nodeid": item.nodeid, "name": item.name, "labels": rules_of(item)}
+                for item in items
+            ],
+        )
+
+
+class OperationNames:
+    """schemathesis gives all its items one node id; this puts the operation in their
+    reports (JUnit and coverage included), so ``test_operation[POST
+    /api/v1/invoices/bulk]`` stands apart. Registered where reports are read, never on an
+    xdist worker, which requires a report to keep its item's node id: its controller
+    renames the report when it gets it."""
+
+    @pytest.hookimpl(tryfirst=True)
+    def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
+        head, _, last = report.nodeid.rpartition("::")
+        name = report.location[2]
+        if head and name.startswith(last + "[") and not last.endswith("]"):
+            report.nodeid = f"{head}::{name}"
 
 
 # -- fixtures ---------------------------------------------------------------------------
@@ -141,15 +214,9 @@ def _fresh_exchange_log(pytestconfig: pytest.Config) -> None:
 # -- reporting --------------------------------------------------------------------------
 
 
-def pytest_runtest_setup(item: pytest.Item) -> None:
-    """Every test lists the rules it checks in the JUnit report (``checks`` properties)."""
-    item.user_properties.extend(("checks", label) for label in rules_of(item))
-
-
 @pytest.hookimpl(wrapper=True)
 def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
     report = yield
-    _name_by_operation(item, report)
     if report.when != "call" or not report.failed or call.excinfo is None:
         return report
     violation = _find_violation(call.excinfo.value)
@@ -165,14 +232,6 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
     elif evidence:
         report.longrepr = f"{report.longrepr}\n\n{evidence}"
     return report
-
-
-def _name_by_operation(item: pytest.Item, report: pytest.TestReport) -> None:
-    """schemathesis gives all its items one node id; put the operation in the reports
-    (JUnit included) so ``test_operation[POST /api/v1/invoices/bulk]`` stands apart."""
-    head, _, last = report.nodeid.rpartition("::")
-    if head and item.name.startswith(last + "["):
-        report.nodeid = f"{head}::{item.name}"
 
 
 def _find_violation(error: BaseException) -> ContractViolation | None:

@@ -18,6 +18,16 @@ DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_MAX_ROWS = 12
 DEFAULT_TIMEOUT = 30.0
 DEFAULT_MAX_EXPIRY_WAIT = 5.0
+# Checks at a time, each sending one request at a time: so at most this many requests in
+# flight. Six keep a default run against a 150-ms-late staging API under a minute (README,
+# "Speed of a suite run"), and the cap keeps any setting far from flooding a real API.
+DEFAULT_WORKERS = 6
+MAX_WORKERS = 8
+# Unless told, ``dayzero-contract`` runs DEFAULT_WORKERS when the implementation's first
+# answers take at least this long, else one check at a time: a server that answers at
+# once (the mock on loopback) leaves no waiting to overlap, and each worker costs seconds
+# of start-up CPU, on the very cores that server uses.
+LATE_ANSWER_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -38,6 +48,9 @@ class Settings:
     # most rows one such file may create in the business (below 10,000 they are skipped).
     large_files: bool = True
     large_file_rows: int = 10_000
+    # Checks run at a time (1: one after another; None: as parallel.auto_workers decides
+    # from the answers' latency); see contract_tests/parallel.py.
+    workers: int | None = None
 
     @property
     def csv_examples(self) -> int:

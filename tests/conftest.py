@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import socket
 import threading
@@ -229,3 +230,9 @@ def check_response() -> Conformance:
 @pytest.fixture(scope="session")
 def conformance_for() -> Callable[[Path], Conformance]:
     return Conformance
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Suite runs started by these tests check one thing at a time unless a test says
+    otherwise (``--workers``): many run side by side already, on CI's 2 cores."""
+    os.environ.setdefault("CONTRACT_WORKERS", "1")

@@ -223,9 +223,37 @@ def test_suite_summary_times_only_runs_that_went_to_the_end() -> None:
             {"seconds": 300.0, "exit_code": None},
         ]
     )
-    assert summary == {"seconds": 45.0, "exit_codes": [4, 0, 1, None], "runs": 4}
+    assert summary is not None
+    assert (summary["seconds"], summary["exit_codes"], summary["runs"]) == (
+        45.0,
+        [4, 0, 1, None],
+        4,
+    )
     assert summarize_suite([{"seconds": 0.3, "exit_code": 2}])["seconds"] is None
     assert summarize_suite([]) is None
+
+
+def test_suite_summary_sets_each_variant_beside_its_sequential_baseline() -> None:
+    def sample(latency: int, workers: int | None, seconds: float, code: int = 0) -> dict:
+        return {"latency_ms": latency, "workers": workers, "seconds": seconds, "exit_code": code}
+
+    summary = summarize_suite(
+        [
+            *(sample(0, None, s) for s in (20.0, 22.0, 90.0)),
+            *(sample(0, 1, s) for s in (15.0, 16.0, 17.0)),
+            *(sample(150, None, s) for s in (50.0, 55.0, 58.0)),
+            *(sample(150, 1, s) for s in (200.0, 220.0)),
+            sample(150, 1, 1.0, code=2),  # could not run: not timed
+        ]
+    )
+    assert summary is not None
+    assert summary["seconds"] == 22.0  # the default run against the local mock
+    medians = {(v["latency_ms"], v["workers"]): v["seconds"] for v in summary["variants"]}
+    assert medians == {(0, None): 22.0, (0, 1): 16.0, (150, None): 55.0, (150, 1): 210.0}
+    assert summary["speedups"] == {"0": 16.0 / 22.0, "150": 210.0 / 55.0}
+    verdicts = {t.key: t.passed for t in evaluate({"suite": summary})}
+    assert verdicts["suite"] is True  # 22 s < 30 s
+    assert verdicts["suite_late"] is True  # 55 s < 60 s
 
 
 # targets and report -------------------------------------------------------------------

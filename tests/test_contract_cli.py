@@ -31,6 +31,7 @@ ALL_VARIABLES = {
     "CONTRACT_MAX_ROWS": "3",
     "CONTRACT_MAX_EXPIRY_WAIT": "1.5",
     "CONTRACT_TIMEOUT": "9",
+    "CONTRACT_WORKERS": "3",
 }
 
 
@@ -151,6 +152,7 @@ def test_every_variable_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
         max_rows=3,
         timeout=9.0,
         max_expiry_wait=1.5,
+        workers=3,
     )
 
 

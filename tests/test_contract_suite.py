@@ -30,6 +30,9 @@ from tests.mutants.catalogue import BUSINESS, MUTANTS, SECOND_BUSINESS, TOKEN, M
 
 ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 2  # mutant runs at a time, beside the faithful full run
+# The faithful run spreads its checks like a default run, only over fewer workers: the
+# mutant runs (each one check at a time) already keep both cores busy beside it.
+FAITHFUL_WORKERS = 2
 SERVER_START_SECONDS = 30
 PROOF_SECONDS = 600  # a bound on hangs, far above the ~1-2 minutes the proof takes
 MUTANT_EXAMPLES = "5"
@@ -131,8 +134,8 @@ def suite_argv(base_url: str, junit: Path, select: str | None) -> list[str]:
         str(junit),
     ]
     if select is None:
-        return [*argv, "--max-expiry-wait", "6"]
-    return [*argv, "-k", select, "--max-examples", MUTANT_EXAMPLES]
+        return [*argv, "--max-expiry-wait", "6", "--workers", str(FAITHFUL_WORKERS)]
+    return [*argv, "-k", select, "--max-examples", MUTANT_EXAMPLES, "--workers", "1"]
 
 
 def outcome(code: int, junit: Path, log: Path, seconds: float) -> SuiteRun:

@@ -1,0 +1,205 @@
+"""``--workers N``: independent checks at the same time, never more than the bound.
+
+The bound is what keeps a real API from being flooded, so it is measured where it
+matters, on the wire: a loopback server counts the requests in flight while the suite
+runs against it with several workers. The order the scheduler keeps (alone checks first,
+on one worker, nothing else running; then the long checks first) is checked on the
+scheduler itself, with stand-in workers.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import urllib.request
+from dataclasses import dataclass, field
+from types import SimpleNamespace
+from typing import Any, cast
+
+import pytest
+
+from dayzero_twin.contract_tests import cli, parallel
+from dayzero_twin.contract_tests.checks.test_concurrency import PARALLEL
+from dayzero_twin.contract_tests.settings import (
+    DEFAULT_WORKERS,
+    LATE_ANSWER_SECONDS,
+    MAX_WORKERS,
+)
+from tests.inflight import COUNTER_PATH
+from tests.mutants.__main__ import PREFIX
+from tests.mutants.catalogue import BUSINESS, MUTANTS, TOKEN
+from tests.test_contract_suite import ROOT, served
+
+WORKERS = 3
+SUITE_SECONDS = 300
+# Long checks (each schemathesis operation) and the one that sends PARALLEL
+# imports at once on purpose: without the alone rule, it would overlap the long ones.
+SELECTION = "test_operation or parallel"
+EXAMPLES = 5
+EXITFIRST_MUTANT = "drop-required-field"
+
+
+def test_requests_in_flight_never_exceed_the_bound() -> None:
+    with served("tests.inflight") as base_url:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dayzero_twin.contract_tests",
+                "--base-url",
+                base_url,
+                "--token",
+                TOKEN,
+                "--business-id",
+                BUSINESS,
+                "--workers",
+                str(WORKERS),
+                "-k",
+                SELECTION,
+                "--max-examples",
+                str(EXAMPLES),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SUITE_SECONDS,
+            check=False,
+        )
+        with urllib.request.urlopen(base_url + COUNTER_PATH, timeout=10) as response:
+            counted = json.loads(response.read())
+    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+    # WORKERS checks at a time, one request each; the parallel imports alone, all at once.
+    assert counted["most"] <= max(WORKERS, PARALLEL), counted
+    # And the checks did run side by side: the bound is met, not merely never approached.
+    assert counted["most"] >= WORKERS, counted
+
+
+def test_exitfirst_over_workers_is_a_broken_contract_not_an_error() -> None:
+    """``-x`` stops the workers (xdist: "Interrupted"); the status must still be 1."""
+    mutant = next(m for m in MUTANTS if m.name == EXITFIRST_MUTANT)
+    with served() as root_url:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dayzero_twin.contract_tests",
+                "--base-url",
+                f"{root_url}{PREFIX}{mutant.name}",
+                "--token",
+                TOKEN,
+                "--business-id",
+                BUSINESS,
+                "--workers",
+                "2",
+                "-x",
+                "-k",
+                mutant.select,
+                "--max-examples",
+                str(EXAMPLES),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SUITE_SECONDS,
+            check=False,
+        )
+    output = done.stdout + done.stderr
+    assert done.returncode == 1, output[-3000:]
+    assert "stopping after 1 failures" in output and "BREAKS the contract" in output
+
+
+def test_unless_told_workers_follow_how_late_the_answers_come() -> None:
+    assert parallel.auto_workers(0.002) == 1  # the mock on loopback: nothing to overlap
+    assert parallel.auto_workers(LATE_ANSWER_SECONDS) == DEFAULT_WORKERS
+    assert parallel.auto_workers(0.150) == DEFAULT_WORKERS  # a typical staging API
+
+
+def test_workers_over_the_cap_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
+    code = cli.main(
+        ["--base-url", "http://127.0.0.1:9", "--token", "t", "--workers", str(MAX_WORKERS + 1)]
+    )
+    assert code == 2
+    assert "--workers" in capsys.readouterr().err
+
+
+# -- the scheduler, with stand-in workers ---------------------------------------------------
+
+
+@dataclass(eq=False)
+class Worker:
+    """What the scheduler uses of an xdist worker: an id, send, shutdown."""
+
+    name: str
+    sent: list[int] = field(default_factory=list)
+    shutting_down: bool = False
+
+    @property
+    def gateway(self) -> Any:
+        return SimpleNamespace(id=self.name)
+
+    def send_runtest_some(self, indices: list[int]) -> None:
+        self.sent.extend(indices)
+
+    def shutdown(self) -> None:
+        self.shutting_down = True
+
+
+CHECKS = [
+    "contract_tests/checks/test_auth.py::test_a",  # 0
+    "contract_tests/checks/test_auth.py::test_b",  # 1
+    "contract_tests/checks/test_pagination_ends.py::test_c[invoices]",  # 2: alone
+    "contract_tests/checks/test_concurrency.py::test_d",  # 3: alone
+    "contract_tests/checks/test_schemas.py::test_operation",  # 4: long
+    "contract_tests/checks/test_limits.py::test_e",  # 5
+]
+
+
+def started(workers: list[Worker]) -> parallel.AloneFirst:
+    scheduler = parallel.AloneFirst(cast(pytest.Config, None))
+    for worker in workers:
+        scheduler.add_node(worker)
+    scheduler.add_node_collection(workers[0], CHECKS)
+    scheduler.schedule()
+    return scheduler
+
+
+def test_alone_checks_run_first_on_one_worker_with_nothing_beside_them() -> None:
+    lead, other = Worker("gw0"), Worker("gw1")
+    scheduler = started([lead, other])
+    # The first collection is enough to start; the other worker has not collected yet.
+    assert lead.sent == [2, 3] and other.sent == []
+    scheduler.add_node_collection(other, CHECKS)
+    scheduler.schedule()
+    assert other.sent == []
+    scheduler.mark_test_complete(lead, 2)
+    # The last alone check needs a next one to start: the longest free check.
+    assert lead.sent == [2, 3, 4] and other.sent == []
+    scheduler.mark_test_complete(lead, 3)
+    # Now everyone: each worker holds the check it runs and the next one.
+    assert lead.sent == [2, 3, 4, 0] and other.sent == [1, 5]
+    assert lead.shutting_down and other.shutting_down  # nothing left to hand out
+    for worker, index in ((lead, 4), (other, 1), (lead, 0), (other, 5)):
+        scheduler.mark_test_complete(worker, index)
+    assert scheduler.tests_finished and not scheduler.has_pending
+
+
+def test_without_alone_checks_the_long_ones_go_first() -> None:
+    workers = [Worker("gw0"), Worker("gw1")]
+    scheduler = parallel.AloneFirst(cast(pytest.Config, None))
+    for worker in workers:
+        scheduler.add_node(worker)
+    free = [CHECKS[0], CHECKS[1], CHECKS[4], CHECKS[5]]
+    for worker in workers:
+        scheduler.add_node_collection(worker, free)
+    scheduler.schedule()
+    assert workers[0].sent == [2, 0] and workers[1].sent == [1, 3]
+
+
+def test_a_crashed_workers_checks_go_to_another() -> None:
+    lead, other = Worker("gw0"), Worker("gw1")
+    scheduler = started([lead, other])
+    scheduler.add_node_collection(other, CHECKS)
+    # gw0 dies while running the first alone check: it is reported, the next one moves.
+    assert scheduler.remove_node(lead) == CHECKS[2]
+    assert other.sent == [3, 4]
