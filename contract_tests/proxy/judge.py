@@ -15,6 +15,7 @@ token valid?), the judge accepts every legal answer rather than guess.
 
 from __future__ import annotations
 
+import collections
 import csv
 import email.message
 import email.parser
@@ -25,10 +26,11 @@ import itertools
 import json
 import re
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -38,6 +40,7 @@ import jsonschema_rs
 from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_text
 from dayzero_twin.contract_tests.proxy.memory import Lru, LruSet
+from dayzero_twin.contract_tests.proxy.uploads import PRESIGN, route_of
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,
@@ -57,7 +60,7 @@ from dayzero_twin.contract_tests.support.oracle import (
     expected,
 )
 from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
-from dayzero_twin.contract_tests.support.redact import redact_target
+from dayzero_twin.contract_tests.support.redact import REDACTED, redact_target
 from dayzero_twin.contract_tests.support.rules import ContractViolation, excerpt, fail, require
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -77,6 +80,15 @@ RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once
 RULE_ACCEPT = "schema: a request the slices' schema accepts is not refused with 422"
 RULE_OVERSIZE = "CONTRACT §2 files over 10 MiB are refused with 413"
 MAX_UPLOAD = 10 * 1024 * 1024
+RULE_PUT = (
+    "CONTRACT §2 PUT <upload_url>: that URL carries its own signature, so no Authorization "
+    "header is needed there"
+)
+RULE_TAMPER = "CONTRACT §2 a tampered or expired upload URL is refused with 403"
+RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened yet is not found (400)"
+RULE_PUT_SIZE = "CONTRACT §2 files over 10 MiB are refused with 413 (presigned PUT too)"
+# Seconds of slack around expires_in: the implementation's clock and its rounding.
+EXPIRY_SLACK = 2.0
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -479,7 +491,39 @@ class Created:
 
 
 NOT_REMEMBERED = "upload no longer remembered"
+ROUTE_UNKNOWN = "a request to an upload URL whose presign answer is not remembered"
 TOO_LARGE = "a body larger than keep_bytes was not kept"
+
+
+@dataclass
+class Presigned:
+    """A presign answer whose ``upload_url`` leads through the proxy: what it handed out
+    (the original path and query, decoded), to whom, when, and whether a PUT stored it."""
+
+    business_id: str
+    key: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    content_type: str
+    started: datetime
+    finished: datetime
+    expires_in: int
+    tried: bool = False  # a PUT to the URL as handed out was answered
+    put: bool = False  # a PUT through the route was accepted (2xx)
+
+    def edited(self, path: str, query: str) -> bool | None:
+        """True: a part handed out was changed or dropped; False: the URL as handed out
+        (spelled alike or not); None: cannot tell (parameters added, which an
+        implementation may refuse or ignore, or a value redacted in a recording)."""
+        if urllib.parse.unquote(path) != urllib.parse.unquote(self.path):
+            return True
+        sent = collections.Counter(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        given = collections.Counter(self.query)
+        if given - sent:
+            return True
+        if sent - given or any(v == REDACTED for _, v in given):
+            return None
+        return False
 
 
 @dataclass(frozen=True)
@@ -583,6 +627,11 @@ class Judge:
     entities: Lru[str, Entity] = field(init=False)  # id -> its 201 item
     pages: Lru[tuple[str, str], frozenset[str]] = field(init=False)  # next_cursor -> ids
     businesses: Lru[str, Business] = field(init=False)
+    presigned: Lru[str, Presigned] = field(init=False)  # route id -> its presign answer
+    presigned_keys: Lru[tuple[str, str], str] = field(init=False)  # (business, key) -> route
+    # When a request through a route first began (the proxy's live routes; a recording
+    # has none): a PUT on its way when a bulk call ended may have been stored before it.
+    route_started: Callable[[str], datetime | None] = lambda _: None
 
     def __post_init__(self) -> None:
         config = self.config
@@ -597,6 +646,8 @@ class Judge:
         self.entities = Lru(config.max_entities)
         self.pages = Lru(config.max_pages)
         self.businesses = Lru(config.max_businesses)
+        self.presigned = Lru(config.max_upload_routes)
+        self.presigned_keys = Lru(config.max_upload_routes)
 
     def add_secret(self, secret: str) -> None:
         with self.secrets_lock:
@@ -628,12 +679,16 @@ class Judge:
             self.findings.skip(reason, f"{exchange.method} {redact_target(exchange.target)}")
 
     def _judge(self, exchange: Exchange) -> list[Violation]:
+        routed = route_of(exchange.path)
         operation = operation_of(exchange.method, exchange.path)
-        if operation is None:
+        if operation is None and routed is None:
             return []
         if not exchange.body_complete:
             self.findings.skip(TOO_LARGE, f"{exchange.method} {redact_target(exchange.target)}")
             return []
+        if routed is not None:
+            return self._routed(exchange, *routed)
+        assert operation is not None
         self.judged += 1
         response = exchange.response()
         accepted = exchange.token is not None and exchange.token in self.accepted_tokens
@@ -670,6 +725,9 @@ class Judge:
         if exchange.status == 404:
             if operation.method == "GET" and operation.kind is not None and "{" in operation.route:
                 return [lambda: self._not_lost(operation, exchange, response, business_id)]
+            return []
+        if operation.route == PRESIGN and operation.method == "POST" and isinstance(body, dict):
+            self._presigned(exchange, body, business_id)
             return []
         if operation.route == f"{API}/upload/direct":
             data = uploaded_csv(exchange)
@@ -717,12 +775,13 @@ class Judge:
                 response,
             )
         if data is None:
+            self._remember(kind, business, business_id, items, exchange)
+            self._expect_put(exchange, response, business_id, key)
             if (business_id, key) in self.forgotten:
                 self.findings.skip(
                     NOT_REMEMBERED,
                     f"{exchange.method} {redact_target(exchange.target)} s3_key {key!r}",
                 )
-            self._remember(kind, business, business_id, items, exchange)
             return
         flag = request.get(kind.flag, False)
         file = parse_csv(data, kind)
@@ -748,6 +807,119 @@ class Judge:
                 )
         finally:
             self._remember(kind, business, business_id, items, exchange)
+
+    def _presigned(self, exchange: Exchange, body: dict[str, Any], business_id: str) -> None:
+        """Remember a presign answer whose upload URL leads through this proxy."""
+        url, key, expires = body.get("upload_url"), body.get("s3_key"), body.get("expires_in")
+        if not (isinstance(url, str) and isinstance(key, str) and isinstance(expires, int)):
+            return
+        parts = urllib.parse.urlsplit(url)
+        routed = route_of(parts.path)
+        if routed is None:
+            return
+        asked = _json(exchange.response().request)
+        wanted = asked.get("content_type") if isinstance(asked, dict) else None
+        route_id, path = routed
+        self.presigned[route_id] = Presigned(
+            business_id=business_id,
+            key=key,
+            path=path,
+            query=tuple(urllib.parse.parse_qsl(parts.query, keep_blank_values=True)),
+            content_type=media_type(wanted if isinstance(wanted, str) else "text/csv"),
+            started=exchange.started,
+            finished=exchange.finished,
+            expires_in=expires,
+        )
+        self.presigned_keys[(business_id, key)] = route_id
+
+    def _routed(self, exchange: Exchange, route_id: str, path: str) -> list[Violation]:
+        """A request to an upload URL the proxy rewrote (``--route-uploads``): the PUT's
+        answer judged, and an accepted file kept for the oracle as a direct upload is."""
+        ticket = self.presigned.get(route_id)
+        if ticket is None:
+            self.findings.skip(ROUTE_UNKNOWN, f"{exchange.method} {redact_target(exchange.target)}")
+            return []
+        self.judged += 1
+        response = exchange.response()
+        accepted = 200 <= exchange.status < 300
+        if accepted and exchange.method == "PUT":
+            ticket.put = True
+            self.forgotten.discard((ticket.business_id, ticket.key))
+            self.uploads[(ticket.business_id, ticket.key)] = exchange.request_body
+            if ticket.key not in self.uploaded_by:
+                self.uploaded_by[ticket.key] = ticket.business_id
+        if exchange.method != "PUT" or exchange.request_header("authorization") is not None:
+            return []  # the contract says how a PUT without Authorization is answered
+        try:
+            self._put(exchange, response, ticket, path)
+        except ContractViolation as violation:
+            secrets = self.known_secrets()
+            return [_violation(exchange, violation, secrets)]
+        return []
+
+    def _put(
+        self, exchange: Exchange, response: httpx.Response, ticket: Presigned, path: str
+    ) -> None:
+        status, size = exchange.status, len(exchange.request_body)
+        edited = ticket.edited(path, urllib.parse.urlsplit(exchange.target).query)
+        if edited:
+            require(
+                status == 403,
+                RULE_TAMPER,
+                f"a PUT to the upload URL with a part changed or dropped answered {status}",
+                response,
+            )
+            return
+        if edited is None:
+            return
+        first, ticket.tried = not ticket.tried, True
+        lifetime = timedelta(seconds=ticket.expires_in)
+        slack = timedelta(seconds=EXPIRY_SLACK)
+        if exchange.started > ticket.finished + lifetime + slack:
+            require(
+                status == 403,
+                RULE_TAMPER,
+                f"a PUT {(exchange.started - ticket.finished).total_seconds():.0f} s after the "
+                f"presign answer (expires_in {ticket.expires_in}) answered {status}",
+                response,
+            )
+            return
+        fresh = exchange.finished + slack < ticket.started + lifetime
+        as_asked = media_type(exchange.request_header("content-type")) == ticket.content_type
+        if size > MAX_UPLOAD:
+            require(
+                status == 413 if fresh and as_asked else not 200 <= status < 300,
+                RULE_PUT_SIZE,
+                f"a PUT of {size} bytes answered {status}",
+                response,
+            )
+        elif fresh and as_asked and first:
+            require(
+                200 <= status < 300,
+                RULE_PUT,
+                f"the first PUT to the upload URL as handed out (without Authorization, "
+                f"Content-Type {ticket.content_type}, in time) answered {status}",
+                response,
+            )
+
+    def _expect_put(
+        self, exchange: Exchange, response: httpx.Response, business_id: str, key: Any
+    ) -> None:
+        """A bulk call accepted a presigned key whose upload URL led through this proxy,
+        yet no PUT through it was accepted, or even on its way when the call ended."""
+        route_id = self.presigned_keys.get((business_id, key)) if isinstance(key, str) else None
+        ticket = self.presigned.get(route_id) if route_id is not None else None
+        if ticket is None or ticket.put or route_id is None:
+            return
+        began = self.route_started(route_id)
+        if began is not None and began < exchange.finished:
+            return
+        fail(
+            RULE_BEFORE_PUT,
+            f"s3_key {key!r} came from POST /upload; no PUT to its upload URL was accepted "
+            f"(none had begun when this call ended), yet it answered {exchange.status}",
+            response,
+        )
 
     def _existing(
         self, kind: Kind, file: CsvFile, items: Sequence[Any], business: Business
