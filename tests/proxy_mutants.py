@@ -4,7 +4,7 @@ For each mutant the contract suite's own checks for it (``Mutant.select``) run t
 fresh in-process proxy (with ``--route-uploads``, so presigned PUTs pass through it too)
 in front of ``/m/<name>`` of the mutant server; the proxy's
 violations are what it saw. ``python -m tests.proxy_mutants [NAME ...]`` prints the
-table docs/PROXY.md reports (every mutant when no name is given).
+table docs/PROXY.md reports, rows and count (every mutant when no name is given).
 """
 
 from __future__ import annotations
@@ -66,12 +66,14 @@ def proxied_rules(root_url: str, mutant: Mutant) -> list[str]:
 
 def main(names: list[str]) -> int:
     chosen = [m for m in MUTANTS if not names or m.name in names]
+    named = 0
     with served() as root_url:
         for mutant in chosen:
             rules = proxied_rules(root_url, mutant)
-            print(
-                f"| {mutant.name} | {mutant.breaks} | {'; '.join(rules) or '(none)'} |", flush=True
-            )
+            named += bool(rules)
+            shown = "; ".join(rules) or "— (not visible, see below)"
+            print(f"| `{mutant.name}` | {mutant.breaks} | {shown} |", flush=True)
+    print(f"\n{named} of {len(chosen)} mutants are named by the proxy.")
     return 0
 
 

@@ -247,6 +247,9 @@ SEEN = {
     "tampered-url": "CONTRACT §2 a tampered or expired upload URL is refused with 403",
     "unput-key": "CONTRACT §2 a presigned key whose PUT has not happened yet is not found",
     "put-needs-auth": "no Authorization header is needed there",
+    "signature-unchecked": "CONTRACT §2 a tampered or expired upload URL is refused with 403",
+    "list-leaks-tenant": "CONTRACT §3 business_id = the x-business-id",
+    "has-next-when-full": "CONTRACT §5 has_next/next_cursor are set while more remain",
 }
 
 

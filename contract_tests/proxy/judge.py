@@ -9,6 +9,11 @@ call created. Every rule is one of the suite's assertions (``support/assertions`
 the suite's :class:`~contract_tests.support.rules.ContractViolation`, and the judge
 collects one violation per rule family instead of stopping at the first.
 
+With ``--route-uploads`` the presigned PUTs pass through the proxy too (under
+``/__proxy/upload/<route>/...``, :mod:`.uploads`): the judge pairs each with the presign
+answer that handed its URL out, judges its answer by CONTRACT §2, and keeps an accepted
+file for the oracle as it keeps a direct upload's.
+
 Where one exchange cannot tell (is this unseen customer new or pre-existing? is this
 token valid?), the judge accepts every legal answer rather than guess.
 """
@@ -89,6 +94,8 @@ RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened yet i
 RULE_PUT_SIZE = "CONTRACT §2 files over 10 MiB are refused with 413 (presigned PUT too)"
 # Seconds of slack around expires_in: the implementation's clock and its rounding.
 EXPIRY_SLACK = 2.0
+RULE_OWNER = "CONTRACT §3 business_id = the x-business-id: listed and fetched entities too"
+RULE_END = "CONTRACT §5 has_next/next_cursor are set while more remain (the last page has none)"
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -626,6 +633,7 @@ class Judge:
     forgotten: LruSet[tuple[str, str]] = field(init=False)  # uploads evicted
     entities: Lru[str, Entity] = field(init=False)  # id -> its 201 item
     pages: Lru[tuple[str, str], frozenset[str]] = field(init=False)  # next_cursor -> ids
+    ends: Lru[tuple[str, str], tuple[str, ...]] = field(init=False)  # cursor -> a last page
     businesses: Lru[str, Business] = field(init=False)
     presigned: Lru[str, Presigned] = field(init=False)  # route id -> its presign answer
     presigned_keys: Lru[tuple[str, str], str] = field(init=False)  # (business, key) -> route
@@ -645,6 +653,7 @@ class Judge:
         )
         self.entities = Lru(config.max_entities)
         self.pages = Lru(config.max_pages)
+        self.ends = Lru(config.max_pages)
         self.businesses = Lru(config.max_businesses)
         self.presigned = Lru(config.max_upload_routes)
         self.presigned_keys = Lru(config.max_upload_routes)
@@ -747,7 +756,10 @@ class Judge:
         if operation.method == "GET" and operation.kind is not None and isinstance(body, dict):
             kind_ = operation.kind
             if "{" in operation.route:
-                return [lambda: self._read_back(kind_, body, response, business_id)]
+                return [
+                    lambda: _expect_owner([body], response, business_id),
+                    lambda: self._read_back(kind_, body, response, business_id),
+                ]
             return [lambda: self._list(kind_, exchange, body, response, business_id)]
         return []
 
@@ -896,7 +908,7 @@ class Judge:
         elif fresh and as_asked and first:
             require(
                 200 <= status < 300,
-                RULE_PUT,
+                RULE_PUT_SIZE if status == 413 else RULE_PUT,
                 f"the first PUT to the upload URL as handed out (without Authorization, "
                 f"Content-Type {ticket.content_type}, in time) answered {status}",
                 response,
@@ -983,6 +995,30 @@ class Judge:
             self.read_backs += 1
             expect_same_entity(kind.name, known.item, body, response)
 
+    def _expect_same_end(
+        self,
+        where: str,
+        has_next: Any,
+        ids: list[str],
+        response: httpx.Response,
+        business_id: str,
+    ) -> None:
+        """The page at ``where`` (kind and cursor) once said nothing remained after these
+        very items; asked again (another ``limit``), it must not say more remain.
+        Identical items mean nothing moved in between (new entities come first), so the
+        answers contradict each other whatever the cursor encodes."""
+        key = (business_id, where)
+        ended = self.ends.get(key)
+        if has_next is False:
+            self.ends[key] = tuple(ids)
+        elif has_next is True and ended is not None and tuple(ids) == ended:
+            fail(
+                RULE_END,
+                f"the page {excerpt(where, 60)} said nothing remained after its {len(ids)} "
+                "item(s); the same items asked for again came with has_next true",
+                response,
+            )
+
     def _not_lost(
         self, operation: Operation, exchange: Exchange, response: httpx.Response, business_id: str
     ) -> None:
@@ -1022,7 +1058,16 @@ class Judge:
         cursors = exchange.query.get("cursor") or []
         cursor = cursors[0] if cursors else None
         before = self.pages.get((business_id, cursor)) if cursor else None
+        _expect_owner(items, response, business_id)
         if before is not None:
+            # Entities are never deleted: what remained after that page remains.
+            require(
+                bool(items),
+                RULE_END,
+                f"the page after cursor {excerpt(cursor, 40)} is empty, though the page that "
+                "gave it said more remained",
+                response,
+            )
             again = [i for i in ids if i in before]
             require(
                 not again,
@@ -1031,6 +1076,9 @@ class Judge:
                 "that gave it",
                 response,
             )
+        # The first page too: a new entity would come first and change its items.
+        where = f"{kind.name}:{cursor or ''}"
+        self._expect_same_end(where, body.get("has_next"), ids, response, business_id)
         if isinstance(body.get("next_cursor"), str):
             self.pages[(business_id, body["next_cursor"])] = frozenset(ids)
         known = [
@@ -1047,6 +1095,21 @@ class Judge:
             )
         for item in items:
             self._read_back(kind, item, response, business_id)
+
+
+def _expect_owner(
+    items: Sequence[Mapping[str, Any]], response: httpx.Response, business_id: str
+) -> None:
+    """Each listed or fetched entity is the caller's (its ``business_id`` compared
+    case-insensitively: the header's spelling is the client's)."""
+    for item in items:
+        owner = item.get("business_id")
+        require(
+            not isinstance(owner, str) or owner.lower() == business_id,
+            RULE_OWNER,
+            f"{item.get('id')} of business {owner!r} served to {business_id}",
+            response,
+        )
 
 
 def _party(kind: Kind, item: Mapping[str, Any]) -> Party:
