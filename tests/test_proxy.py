@@ -120,6 +120,42 @@ def test_bad_business_header_loc() -> None:
     }
 
 
+def test_status_only_bodies_and_one_of_several_locs_are_legal() -> None:
+    """Faithful variants (tests/variants ``plain-undocumented``, ``strict-booleans``): a
+    413 in plain text (CONTRACT §2 names the status only), and a 422 that names one of
+    a bulk body's two problems."""
+    judge = Judge()
+    judge.accepted_tokens.add("token-1")
+    plain = exchange(
+        method="POST",
+        target="/api/v1/upload/direct",
+        headers=AUTH,
+        status=413,
+        response_headers=(("content-type", "text/plain"),),
+    )
+    assert judge.judge(plain) == []
+    one_loc = exchange(
+        method="POST",
+        target="/api/v1/invoices/bulk",
+        headers=(*AUTH, ("content-type", "application/json")),
+        status=422,
+        body={"detail": [{"loc": ["body", "finalize"], "msg": "bool", "type": "bool_type"}]},
+        request_body=b'{"s3_key": 10000, "finalize": ""}',
+    )
+    assert judge.judge(one_loc) == []
+    wrong_loc = exchange(
+        method="POST",
+        target="/api/v1/invoices/bulk",
+        headers=(*AUTH, ("content-type", "application/json")),
+        status=422,
+        body={"detail": [{"loc": ["body", "approve"], "msg": "bool", "type": "bool_type"}]},
+        request_body=b'{"s3_key": 10000, "finalize": ""}',
+    )
+    assert [v.rule for v in judge.judge(wrong_loc)] == [
+        'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
+    ]
+
+
 def test_undocumented_status_and_paths_not_judged() -> None:
     judge = Judge()
     found = judge.judge(

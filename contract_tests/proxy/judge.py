@@ -56,6 +56,7 @@ from dayzero_twin.contract_tests.support.assertions import (
 )
 from dayzero_twin.contract_tests.support.client import API, body_of
 from dayzero_twin.contract_tests.support.csvfile import BOM, CsvFile
+from dayzero_twin.contract_tests.support.documented import UNDOCUMENTED_BODIES
 from dayzero_twin.contract_tests.support.kinds import INVOICES, KINDS, Kind
 from dayzero_twin.contract_tests.support.lax import coerce
 from dayzero_twin.contract_tests.support.oracle import (
@@ -270,7 +271,10 @@ def expect_documented(operation: Operation, response: httpx.Response) -> None:
 
 
 def expect_documented_body(operation: Operation, response: httpx.Response) -> None:
-    """Content type and, for JSON, the documented schema with its formats."""
+    """Content type and, for JSON, the documented schema with its formats; not where the
+    contract names the status and no body (``support/documented.py``: any body)."""
+    if (operation.operation_id, response.status_code) in UNDOCUMENTED_BODIES:
+        return
     spec = operation.response_spec(response.status_code)
     content = (spec or {}).get("content") or {}
     if "application/json" not in content:
@@ -372,17 +376,15 @@ def expect_refusals(operation: Operation, response: httpx.Response, token_accept
             + ("" if token_accepted else " (the token may be unknown, so 401 would do)"),
             response,
         )
-    body_loc = _bulk_body_loc(operation, request) if operation.route.endswith("/bulk") else []
+    body_locs = _bulk_body_locs(operation, request) if operation.route.endswith("/bulk") else []
     if status == 422:
         what = f"{operation.method} {operation.route}"
         expect_validation_error(response, [], RULE_422_SHAPE, what, prefix=True)
         if bad_business:
             expect_validation_error(response, ["header", "x-business-id"], RULE_422_LOC, what)
-        elif bad_business is False and body_loc:
-            expect_validation_error(
-                response, body_loc, RULE_422_LOC, what, prefix=len(body_loc) == 1
-            )
-    if bad_business is False and body_loc and token_accepted:
+        elif bad_business is False and body_locs:
+            _expect_one_loc(response, body_locs, what)
+    if bad_business is False and body_locs and token_accepted:
         require(
             status == 422,
             RULE_422_BODY,
@@ -434,18 +436,20 @@ def _json(request: httpx.Request) -> Any:
         return ...
 
 
-def _bulk_body_loc(operation: Operation, request: httpx.Request) -> list[str]:
-    """Where a bulk body's problem must be reported, or ``[]`` when it has none certain:
-    the body not JSON or not an object (sent as JSON); ``s3_key`` missing, not a string
-    or empty; a flag no lax reading makes a boolean
-    (``"true"`` or ``1`` may be accepted: CONTRACT §1 order 2)."""
+def _bulk_body_locs(operation: Operation, request: httpx.Request) -> list[list[str]]:
+    """Where a bulk body's problems must be reported (one of them is enough: FastAPI
+    lists all, a stricter implementation may stop at the first), or ``[]`` when it has
+    none certain: the body not JSON or not an object (sent as JSON); ``s3_key``
+    missing, not a string or empty; a flag no lax reading makes a boolean (``"true"``
+    or ``1`` may be accepted: CONTRACT §1 order 2)."""
     body = _json(request)
     if body is ... or not isinstance(body, dict):
         json_sent = media_type(request.headers.get("content-type")) == "application/json"
-        return ["body"] if json_sent else []
+        return [["body"]] if json_sent else []
+    locs = []
     key = body.get("s3_key")
     if key is None or not isinstance(key, str) or key == "":
-        return ["body", "s3_key"]
+        locs.append(["body", "s3_key"])
     content = (operation.spec.get("requestBody") or {}).get("content") or {}
     properties = ((content.get("application/json") or {}).get("schema") or {}).get(
         "properties"
@@ -453,8 +457,22 @@ def _bulk_body_loc(operation: Operation, request: httpx.Request) -> list[str]:
     for name in ("finalize", "approve"):
         value = body.get(name)
         if name in properties and value is not None and not coerce(properties[name], value):
-            return ["body", name]
-    return []
+            locs.append(["body", name])
+    return locs
+
+
+def _expect_one_loc(response: httpx.Response, locs: list[list[str]], what: str) -> None:
+    """The 422 names at least one of the body's problems where it is."""
+    first: ContractViolation | None = None
+    for loc in locs:
+        try:
+            expect_validation_error(response, loc, RULE_422_LOC, what, prefix=len(loc) == 1)
+        except ContractViolation as violation:
+            first = first or violation
+        else:
+            return
+    if first is not None:
+        raise first
 
 
 def judge_response(
