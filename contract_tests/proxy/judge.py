@@ -97,6 +97,8 @@ RULE_PUT_SIZE = "CONTRACT §2 files over 10 MiB are refused with 413 (presigned 
 EXPIRY_SLACK = 2.0
 RULE_OWNER = "CONTRACT §3 business_id = the x-business-id: listed and fetched entities too"
 RULE_END = "CONTRACT §5 has_next/next_cursor are set while more remain (the last page has none)"
+RULE_DEFAULT = "CONTRACT §5 limit defaults to 50: no limit = limit=50"
+DEFAULT_LIMIT = 50
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -1058,7 +1060,15 @@ class Judge:
         response: httpx.Response,
         business_id: str,
     ) -> None:
-        limits = exchange.query.get("limit") or ["50"]
+        if "limit" not in exchange.query:
+            said = body.get("limit")
+            require(
+                said is None or said == DEFAULT_LIMIT,
+                RULE_DEFAULT,
+                f"a page asked for without limit says limit={said!r}",
+                response,
+            )
+        limits = exchange.query.get("limit") or [str(DEFAULT_LIMIT)]
         try:
             limit = int(limits[0])
         except ValueError:
