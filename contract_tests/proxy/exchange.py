@@ -18,13 +18,14 @@ from datetime import datetime
 
 import httpx
 
+from dayzero_twin.contract_tests.support.client import API
 from dayzero_twin.contract_tests.support.redact import (
     REDACTED,
     redact_query_params_in,
     redact_target,
 )
 
-PRESIGN = "/api/v1/upload"
+PRESIGN = f"{API}/upload"  # the presign operation: its answer carries a signed URL
 Headers = tuple[tuple[str, str], ...]
 # Headers whose values are credentials: never logged, reported or recorded as sent.
 SECRET_HEADERS = frozenset(
