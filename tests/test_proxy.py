@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import queue
+import re
 import signal
 import subprocess
 import sys
@@ -119,6 +120,42 @@ def test_bad_business_header_loc() -> None:
     }
 
 
+def test_status_only_bodies_and_one_of_several_locs_are_legal() -> None:
+    """Faithful variants (tests/variants ``plain-undocumented``, ``strict-booleans``): a
+    413 in plain text (CONTRACT §2 names the status only), and a 422 that names one of
+    a bulk body's two problems."""
+    judge = Judge()
+    judge.accepted_tokens.add("token-1")
+    plain = exchange(
+        method="POST",
+        target="/api/v1/upload/direct",
+        headers=AUTH,
+        status=413,
+        response_headers=(("content-type", "text/plain"),),
+    )
+    assert judge.judge(plain) == []
+    one_loc = exchange(
+        method="POST",
+        target="/api/v1/invoices/bulk",
+        headers=(*AUTH, ("content-type", "application/json")),
+        status=422,
+        body={"detail": [{"loc": ["body", "finalize"], "msg": "bool", "type": "bool_type"}]},
+        request_body=b'{"s3_key": 10000, "finalize": ""}',
+    )
+    assert judge.judge(one_loc) == []
+    wrong_loc = exchange(
+        method="POST",
+        target="/api/v1/invoices/bulk",
+        headers=(*AUTH, ("content-type", "application/json")),
+        status=422,
+        body={"detail": [{"loc": ["body", "approve"], "msg": "bool", "type": "bool_type"}]},
+        request_body=b'{"s3_key": 10000, "finalize": ""}',
+    )
+    assert [v.rule for v in judge.judge(wrong_loc)] == [
+        'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
+    ]
+
+
 def test_undocumented_status_and_paths_not_judged() -> None:
     judge = Judge()
     found = judge.judge(
@@ -194,10 +231,12 @@ def run_suite(base_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
 
 
 def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Path) -> None:
-    """(a) and (d): the suite passes through the proxy, which finds nothing; the HAR it
-    records holds no token and ``judge`` agrees."""
+    """(a) and (d): the suite passes through the proxy, which finds nothing, presigned
+    PUTs included (routed through it, the suite's tampering checks editing the routed
+    URL); the HAR it records holds no token and no signature, and ``judge`` agrees."""
     har = tmp_path / "suite.har"
-    with running_proxy(root_url + PREFIX + FAITHFUL, ProxyState(record=har)) as (url, state):
+    state = ProxyState(record=har, route_uploads=True)
+    with running_proxy(root_url + PREFIX + FAITHFUL, state) as (url, state):
         done = run_suite(url, "--max-examples", "5", "--max-expiry-wait", "6")
         assert state.settle(timeout=SETTLE_SECONDS)
         judge = state.judge
@@ -215,6 +254,8 @@ def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Pa
     assert recording.closed and len(recording.exchanges) == judge.exchanges
     text = har.read_text()
     assert TOKEN not in text and "REDACTED" in text
+    assert "/__proxy/upload/" in text and "signature=REDACTED" in text
+    assert not re.search(r"signature=[0-9a-f]{16}", text)
     replay = Judge()
     for item in recording.exchanges:
         replay.judge(item)
@@ -238,6 +279,13 @@ SEEN = {
     "oldest-first": "CONTRACT §5 lists are newest first",
     "oversize": "CONTRACT §2 files over 10 MiB are refused with 413",
     "presign-csv-only": "schema: a request the slices' schema accepts is not refused",
+    # Seen because the proxy routes the presigned PUT through itself (--route-uploads).
+    "tampered-url": "CONTRACT §2 a tampered or expired upload URL is refused with 403",
+    "unput-key": "CONTRACT §2 a presigned key whose PUT has not happened yet is not found",
+    "put-needs-auth": "no Authorization header is needed there",
+    "signature-unchecked": "CONTRACT §2 a tampered or expired upload URL is refused with 403",
+    "list-leaks-tenant": "CONTRACT §3 business_id = the x-business-id",
+    "has-next-when-full": "CONTRACT §5 has_next/next_cursor are set while more remain",
 }
 
 

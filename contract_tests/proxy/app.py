@@ -10,7 +10,9 @@ for the judge.
 
 Only two things are the proxy's own: CORS for local browser origins (what the mock
 does, via Starlette's middleware, applied only to requests that carry an ``Origin``),
-and the reserved paths under ``/__proxy/``.
+and the reserved paths under ``/__proxy/``. With ``--route-uploads`` (and only then) it
+alters one upstream answer, the ``upload_url`` of a presign answer, so the presigned
+PUT comes through it too (:mod:`.uploads`).
 """
 
 from __future__ import annotations
@@ -26,12 +28,13 @@ from pathlib import Path
 
 import httpx
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, TokenLabels, token_of
 from dayzero_twin.contract_tests.proxy.har import HarWriter
 from dayzero_twin.contract_tests.proxy.judge import Judge
+from dayzero_twin.contract_tests.proxy.uploads import PREFIX, PRESIGN, REFUSED, Routes
 from dayzero_twin.contract_tests.proxy.worker import JudgeWorker
 
 LOG = logging.getLogger("dayzero.proxy")
@@ -62,9 +65,14 @@ class ProxyState:
         config: ProxyConfig | None = None,
         record: str | Path | None = None,
         on_report: Callable[[], list[str]] = lambda: [],
+        route_uploads: bool = False,
     ) -> None:
         self.config = config or ProxyConfig()
         self.judge = Judge(self.config)
+        # --route-uploads: presign answers rewritten so their PUTs come through here.
+        self.routes = Routes(self.config.max_upload_routes) if route_uploads else None
+        if self.routes is not None:
+            self.judge.route_started = self.routes.first_started
         self.labels = TokenLabels()
         self.record = Path(record) if record is not None else None
         self.worker = JudgeWorker(
@@ -91,11 +99,26 @@ class Proxy:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             return
+        target = _target(scope)
+        await self.forward(scope, receive, send, self.upstream + target, target)
+
+    async def upload(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """A request to a rewritten upload URL, forwarded to the original one (the
+        judge sees it under the proxy's address, as the client sent it)."""
+        routes = self.state.routes
+        raw = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+        query = scope.get("query_string", b"").decode("latin-1")
+        url = routes.target(raw, query, datetime.now(UTC)) if routes is not None else None
+        if url is None:
+            await _plain(send, 404, REFUSED)
+            return
+        await self.forward(scope, receive, send, url, _target(scope))
+
+    async def forward(
+        self, scope: Scope, receive: Receive, send: Send, url: str, target: str
+    ) -> None:
         started = datetime.now(UTC)
         method = scope["method"]
-        target = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
-        if scope.get("query_string"):
-            target += "?" + scope["query_string"].decode("latin-1")
         headers = [
             (k.decode("latin-1"), v.decode("latin-1"))
             for k, v in scope["headers"]
@@ -130,12 +153,7 @@ class Proxy:
         )
         # A bare Request, not build_request: the client's default headers (User-Agent,
         # Accept-Encoding...) would change what the implementation is sent.
-        request = httpx.Request(
-            method,
-            self.upstream + target,
-            headers=headers,
-            content=body() if has_body else None,
-        )
+        request = httpx.Request(method, url, headers=headers, content=body() if has_body else None)
         try:
             upstream = await self.client.send(request, stream=True)
         except httpx.HTTPError as error:
@@ -145,17 +163,27 @@ class Proxy:
             await _plain(send, 502, f"proxy: upstream unreachable: {type(error).__name__}\n")
             return
         received = bytearray()
+        recorded = list(upstream.headers.raw)
+        response_headers = [(k, v) for k, v in recorded if k.lower() not in HOP_BY_HOP]
         try:
+            chunks = upstream.aiter_raw()
+            routes = self.state.routes
+            if routes is not None and _rewritten(method, target, upstream):
+                head, whole = await _read_up_to(chunks, keep)
+                routed = routes.rewrite(head, _base_url(scope)) if whole else None
+                if routed is not None:
+                    head = routed
+                    recorded = _with_length(recorded, len(routed))
+                    response_headers = _with_length(response_headers, len(routed))
+                chunks = _chain(head, chunks)
             await send(
                 {
                     "type": "http.response.start",
                     "status": upstream.status_code,
-                    "headers": [
-                        (k, v) for k, v in upstream.headers.raw if k.lower() not in HOP_BY_HOP
-                    ],
+                    "headers": response_headers,
                 }
             )
-            async for chunk in upstream.aiter_raw():
+            async for chunk in chunks:
                 if len(received) + len(chunk) <= keep:
                     received.extend(chunk)
                 else:
@@ -169,9 +197,7 @@ class Proxy:
             request_headers=tuple(headers),
             request_body=bytes(sent),
             status=upstream.status_code,
-            response_headers=tuple(
-                (k.decode("latin-1"), v.decode("latin-1")) for k, v in upstream.headers.raw
-            ),
+            response_headers=tuple((k.decode("latin-1"), v.decode("latin-1")) for k, v in recorded),
             response_body=_decoded(bytes(received), upstream.headers.get("content-encoding")),
             started=started,
             finished=datetime.now(UTC),
@@ -181,6 +207,46 @@ class Proxy:
         )
         await self.state.worker.submit(exchange)
         await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+
+def _rewritten(method: str, target: str, upstream: httpx.Response) -> bool:
+    """A presign answer whose ``upload_url`` --route-uploads points at the proxy (plain
+    bodies only: an encoded one is forwarded as it came)."""
+    return (
+        method == "POST"
+        and _path(target) == PRESIGN
+        and upstream.status_code == 200
+        and not upstream.headers.get("content-encoding")
+    )
+
+
+async def _read_up_to(chunks: AsyncIterator[bytes], limit: int) -> tuple[bytes, bool]:
+    """The body's first bytes, up to ``limit`` (plus one chunk), and whether that is all."""
+    head = bytearray()
+    async for chunk in chunks:
+        head.extend(chunk)
+        if len(head) > limit:
+            return bytes(head), False
+    return bytes(head), True
+
+
+def _with_length(headers: list[tuple[bytes, bytes]], length: int) -> list[tuple[bytes, bytes]]:
+    return [(k, str(length).encode() if k.lower() == b"content-length" else v) for k, v in headers]
+
+
+async def _chain(head: bytes, rest: AsyncIterator[bytes]) -> AsyncIterator[bytes]:
+    if head:
+        yield head
+    async for chunk in rest:
+        yield chunk
+
+
+def _target(scope: Scope) -> str:
+    """``path?query`` as the client sent it."""
+    target: str = scope.get("raw_path", scope["path"].encode()).decode("latin-1")
+    if scope.get("query_string"):
+        target += "?" + scope["query_string"].decode("latin-1")
+    return target
 
 
 def scope_headers(scope: Scope) -> list[tuple[str, str]]:
@@ -253,19 +319,9 @@ class Front:
 
     def __init__(self, proxy: Proxy, cors_origin_regex: str | None = LOCAL_ORIGINS) -> None:
         self.proxy = proxy
-        self.cors = (
-            CORSMiddleware(
-                proxy,
-                allow_origin_regex=cors_origin_regex,
-                allow_credentials=True,
-                allow_methods=["*"],
-                allow_headers=["*"],
-                expose_headers=EXPOSED_HEADERS,
-                max_age=600,
-            )
-            if cors_origin_regex
-            else None
-        )
+        self.cors = _cors(proxy, cors_origin_regex)
+        # A browser's presigned PUT is cross-origin too (its preflight included).
+        self.upload_cors = _cors(proxy.upload, cors_origin_regex)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -273,14 +329,17 @@ class Front:
             return
         if scope["type"] != "http":
             return
-        if scope["path"].startswith(RESERVED):
+        routed = scope["path"].startswith(PREFIX) and self.proxy.state.routes is not None
+        if scope["path"].startswith(RESERVED) and not routed:
             await self.reserved(scope, send)
             return
+        app: ASGIApp = self.proxy.upload if routed else self.proxy
+        cors = self.upload_cors if routed else self.cors
         origin = any(k.lower() == b"origin" for k, _ in scope["headers"])
-        if origin and self.cors is not None:
-            await self.cors(scope, receive, send)
+        if origin and cors is not None:
+            await cors(scope, receive, send)
             return
-        await self.proxy(scope, receive, send)
+        await app(scope, receive, send)
 
     async def reserved(self, scope: Scope, send: Send) -> None:
         state = self.proxy.state
@@ -293,6 +352,20 @@ class Front:
             await _send(send, 200, json.dumps({"written": written}).encode(), b"application/json")
         else:
             await _plain(send, 404, "reserved: GET /__proxy/violations, POST /__proxy/report\n")
+
+
+def _cors(app: ASGIApp, origin_regex: str | None) -> CORSMiddleware | None:
+    if not origin_regex:
+        return None
+    return CORSMiddleware(
+        app,
+        allow_origin_regex=origin_regex,
+        allow_credentials=True,
+        allow_methods=["*"],
+        allow_headers=["*"],
+        expose_headers=EXPOSED_HEADERS,
+        max_age=600,
+    )
 
 
 async def _lifespan(receive: Receive, send: Send) -> None:

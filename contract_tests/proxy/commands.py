@@ -137,6 +137,17 @@ def tuned(config: ProxyConfig, settings: tuple[str, ...]) -> ProxyConfig:
     help="Upstream timeout, seconds.",
 )
 @_option(
+    "--route-uploads/--no-route-uploads",
+    envvar="PROXY_ROUTE_UPLOADS",
+    default=False,
+    show_default=True,
+    help="Rewrite the upload_url of each presign answer (POST /api/v1/upload 200) to an "
+    "address of this proxy that forwards the PUT, unchanged, to the original URL, so the "
+    "presigned upload is judged too. The one alteration of an upstream answer the proxy "
+    "makes, and only with this option; it forwards only to upload URLs it rewrote "
+    "(anything else: 404).",
+)
+@_option(
     "--tune",
     envvar="PROXY_TUNE",
     multiple=True,
@@ -151,16 +162,20 @@ def proxy(
     report: str | None,
     record: str | None,
     timeout: float,
+    route_uploads: bool,
     tune: tuple[str, ...],
 ) -> int:
-    """Forward traffic to --upstream unchanged and judge every exchange by the suite's
-    rules. Ctrl-C or SIGTERM writes the reports; exit 0 when no violation was seen, 1
-    otherwise. GET /__proxy/violations lists them; POST /__proxy/report writes reports."""
+    """Forward traffic to --upstream unchanged (but for --route-uploads) and judge every
+    exchange by the suite's rules. Ctrl-C or SIGTERM writes the reports; exit 0 when no
+    violation was seen, 1 otherwise. GET /__proxy/violations lists them; POST
+    /__proxy/report writes reports."""
     logging.basicConfig(level=logging.INFO, format="proxy: %(message)s", stream=sys.stderr)
     # httpx logs every URL at INFO: presigned URLs carry signatures.
     logging.getLogger("httpx").setLevel(logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.WARNING)
-    state = ProxyState(tuned(ProxyConfig(timeout=timeout), tune), record=record)
+    state = ProxyState(
+        tuned(ProxyConfig(timeout=timeout), tune), record=record, route_uploads=route_uploads
+    )
 
     def on_report() -> list[str]:
         state.settle()

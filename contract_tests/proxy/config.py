@@ -32,6 +32,9 @@ class ProxyConfig:
     max_businesses: int = 64
     max_registered: int = 50_000
     max_parties: int = 10_000
+    # --route-uploads: upload URLs rewritten to pass through the proxy (the proxy forwards
+    # only to these; a forgotten one is refused with 404, as an unknown one).
+    max_upload_routes: int = 4_096
     # Created entities (their 201 item, for read-backs) and list pages by next_cursor.
     max_entities: int = 50_000
     max_pages: int = 2_000

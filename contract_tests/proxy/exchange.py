@@ -18,8 +18,14 @@ from datetime import datetime
 
 import httpx
 
-from dayzero_twin.contract_tests.support.redact import REDACTED, redact_target
+from dayzero_twin.contract_tests.support.client import API
+from dayzero_twin.contract_tests.support.redact import (
+    REDACTED,
+    redact_query_params_in,
+    redact_target,
+)
 
+PRESIGN = f"{API}/upload"  # the presign operation: its answer carries a signed URL
 Headers = tuple[tuple[str, str], ...]
 # Headers whose values are credentials: never logged, reported or recorded as sent.
 SECRET_HEADERS = frozenset(
@@ -106,13 +112,22 @@ class Exchange:
             response_headers=tuple(
                 (k, redact_text(v, known)) for k, v in redact_headers(self.response_headers)
             ),
-            response_body=redact_bytes(self.response_body, known),
+            response_body=redact_bytes(self._signed_urls_redacted(), known),
             started=self.started,
             finished=self.finished,
             token=self.token,
             body_complete=self.body_complete,
             base_url=self.base_url,
         )
+
+    def _signed_urls_redacted(self) -> bytes:
+        """The response body, with the signatures of a presign answer's ``upload_url``
+        (the implementation's, or the proxy's copy of it) blanked out. Only there: other
+        bodies must stay as sent for the oracle to read a recording."""
+        if self.method != "POST" or self.path != PRESIGN:
+            return self.response_body
+        text = self.response_body.decode("utf-8", "replace")
+        return redact_query_params_in(text).encode()
 
     def curl(self) -> str:
         """A redacted curl command that repeats the request (token as ``$CONTRACT_TOKEN``)."""

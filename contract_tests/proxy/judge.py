@@ -9,12 +9,18 @@ call created. Every rule is one of the suite's assertions (``support/assertions`
 the suite's :class:`~contract_tests.support.rules.ContractViolation`, and the judge
 collects one violation per rule family instead of stopping at the first.
 
+With ``--route-uploads`` the presigned PUTs pass through the proxy too (under
+``/__proxy/upload/<route>/...``, :mod:`.uploads`): the judge pairs each with the presign
+answer that handed its URL out, judges its answer by CONTRACT §2, and keeps an accepted
+file for the oracle as it keeps a direct upload's.
+
 Where one exchange cannot tell (is this unseen customer new or pre-existing? is this
 token valid?), the judge accepts every legal answer rather than guess.
 """
 
 from __future__ import annotations
 
+import collections
 import csv
 import email.message
 import email.parser
@@ -25,10 +31,11 @@ import itertools
 import json
 import re
 import threading
+import urllib.parse
 import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import httpx
@@ -38,6 +45,7 @@ import jsonschema_rs
 from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_text
 from dayzero_twin.contract_tests.proxy.memory import Lru, LruSet
+from dayzero_twin.contract_tests.proxy.uploads import PRESIGN, route_of
 from dayzero_twin.contract_tests.support.assertions import (
     Registry,
     Window,
@@ -48,6 +56,7 @@ from dayzero_twin.contract_tests.support.assertions import (
 )
 from dayzero_twin.contract_tests.support.client import API, body_of
 from dayzero_twin.contract_tests.support.csvfile import BOM, CsvFile
+from dayzero_twin.contract_tests.support.documented import UNDOCUMENTED_BODIES
 from dayzero_twin.contract_tests.support.kinds import INVOICES, KINDS, Kind
 from dayzero_twin.contract_tests.support.lax import coerce
 from dayzero_twin.contract_tests.support.oracle import (
@@ -57,7 +66,7 @@ from dayzero_twin.contract_tests.support.oracle import (
     expected,
 )
 from dayzero_twin.contract_tests.support.readback import RULE_READ_BACK, expect_same_entity
-from dayzero_twin.contract_tests.support.redact import redact_target
+from dayzero_twin.contract_tests.support.redact import REDACTED, redact_target
 from dayzero_twin.contract_tests.support.rules import ContractViolation, excerpt, fail, require
 from dayzero_twin.openapi.bundle import dereference, iter_operations, load_bundle
 
@@ -77,6 +86,19 @@ RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once
 RULE_ACCEPT = "schema: a request the slices' schema accepts is not refused with 422"
 RULE_OVERSIZE = "CONTRACT §2 files over 10 MiB are refused with 413"
 MAX_UPLOAD = 10 * 1024 * 1024
+RULE_PUT = (
+    "CONTRACT §2 PUT <upload_url>: that URL carries its own signature, so no Authorization "
+    "header is needed there"
+)
+RULE_TAMPER = "CONTRACT §2 a tampered or expired upload URL is refused with 403"
+RULE_BEFORE_PUT = "CONTRACT §2 a presigned key whose PUT has not happened yet is not found (400)"
+RULE_PUT_SIZE = "CONTRACT §2 files over 10 MiB are refused with 413 (presigned PUT too)"
+# Seconds of slack around expires_in: the implementation's clock and its rounding.
+EXPIRY_SLACK = 2.0
+RULE_OWNER = "CONTRACT §3 business_id = the x-business-id: listed and fetched entities too"
+RULE_END = "CONTRACT §5 has_next/next_cursor are set while more remain (the last page has none)"
+RULE_DEFAULT = "CONTRACT §5 limit defaults to 50: no limit = limit=50"
+DEFAULT_LIMIT = 50
 RULE_LIMIT = "CONTRACT §5 cursor pagination with `limit` (1–1000, default 50)"
 CANONICAL_UUID = re.compile(
     r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$"
@@ -251,7 +273,10 @@ def expect_documented(operation: Operation, response: httpx.Response) -> None:
 
 
 def expect_documented_body(operation: Operation, response: httpx.Response) -> None:
-    """Content type and, for JSON, the documented schema with its formats."""
+    """Content type and, for JSON, the documented schema with its formats; not where the
+    contract names the status and no body (``support/documented.py``: any body)."""
+    if (operation.operation_id, response.status_code) in UNDOCUMENTED_BODIES:
+        return
     spec = operation.response_spec(response.status_code)
     content = (spec or {}).get("content") or {}
     if "application/json" not in content:
@@ -353,17 +378,15 @@ def expect_refusals(operation: Operation, response: httpx.Response, token_accept
             + ("" if token_accepted else " (the token may be unknown, so 401 would do)"),
             response,
         )
-    body_loc = _bulk_body_loc(operation, request) if operation.route.endswith("/bulk") else []
+    body_locs = _bulk_body_locs(operation, request) if operation.route.endswith("/bulk") else []
     if status == 422:
         what = f"{operation.method} {operation.route}"
         expect_validation_error(response, [], RULE_422_SHAPE, what, prefix=True)
         if bad_business:
             expect_validation_error(response, ["header", "x-business-id"], RULE_422_LOC, what)
-        elif bad_business is False and body_loc:
-            expect_validation_error(
-                response, body_loc, RULE_422_LOC, what, prefix=len(body_loc) == 1
-            )
-    if bad_business is False and body_loc and token_accepted:
+        elif bad_business is False and body_locs:
+            _expect_one_loc(response, body_locs, what)
+    if bad_business is False and body_locs and token_accepted:
         require(
             status == 422,
             RULE_422_BODY,
@@ -415,18 +438,20 @@ def _json(request: httpx.Request) -> Any:
         return ...
 
 
-def _bulk_body_loc(operation: Operation, request: httpx.Request) -> list[str]:
-    """Where a bulk body's problem must be reported, or ``[]`` when it has none certain:
-    the body not JSON or not an object (sent as JSON); ``s3_key`` missing, not a string
-    or empty; a flag no lax reading makes a boolean
-    (``"true"`` or ``1`` may be accepted: CONTRACT §1 order 2)."""
+def _bulk_body_locs(operation: Operation, request: httpx.Request) -> list[list[str]]:
+    """Where a bulk body's problems must be reported (one of them is enough: FastAPI
+    lists all, a stricter implementation may stop at the first), or ``[]`` when it has
+    none certain: the body not JSON or not an object (sent as JSON); ``s3_key``
+    missing, not a string or empty; a flag no lax reading makes a boolean (``"true"``
+    or ``1`` may be accepted: CONTRACT §1 order 2)."""
     body = _json(request)
     if body is ... or not isinstance(body, dict):
         json_sent = media_type(request.headers.get("content-type")) == "application/json"
-        return ["body"] if json_sent else []
+        return [["body"]] if json_sent else []
+    locs = []
     key = body.get("s3_key")
     if key is None or not isinstance(key, str) or key == "":
-        return ["body", "s3_key"]
+        locs.append(["body", "s3_key"])
     content = (operation.spec.get("requestBody") or {}).get("content") or {}
     properties = ((content.get("application/json") or {}).get("schema") or {}).get(
         "properties"
@@ -434,8 +459,22 @@ def _bulk_body_loc(operation: Operation, request: httpx.Request) -> list[str]:
     for name in ("finalize", "approve"):
         value = body.get(name)
         if name in properties and value is not None and not coerce(properties[name], value):
-            return ["body", name]
-    return []
+            locs.append(["body", name])
+    return locs
+
+
+def _expect_one_loc(response: httpx.Response, locs: list[list[str]], what: str) -> None:
+    """The 422 names at least one of the body's problems where it is."""
+    first: ContractViolation | None = None
+    for loc in locs:
+        try:
+            expect_validation_error(response, loc, RULE_422_LOC, what, prefix=len(loc) == 1)
+        except ContractViolation as violation:
+            first = first or violation
+        else:
+            return
+    if first is not None:
+        raise first
 
 
 def judge_response(
@@ -479,7 +518,39 @@ class Created:
 
 
 NOT_REMEMBERED = "upload no longer remembered"
+ROUTE_UNKNOWN = "a request to an upload URL whose presign answer is not remembered"
 TOO_LARGE = "a body larger than keep_bytes was not kept"
+
+
+@dataclass
+class Presigned:
+    """A presign answer whose ``upload_url`` leads through the proxy: what it handed out
+    (the original path and query, decoded), to whom, when, and whether a PUT stored it."""
+
+    business_id: str
+    key: str
+    path: str
+    query: tuple[tuple[str, str], ...]
+    content_type: str
+    started: datetime
+    finished: datetime
+    expires_in: int
+    tried: bool = False  # a PUT to the URL as handed out was answered
+    put: bool = False  # a PUT through the route was accepted (2xx)
+
+    def edited(self, path: str, query: str) -> bool | None:
+        """True: a part handed out was changed or dropped; False: the URL as handed out
+        (spelled alike or not); None: cannot tell (parameters added, which an
+        implementation may refuse or ignore, or a value redacted in a recording)."""
+        if urllib.parse.unquote(path) != urllib.parse.unquote(self.path):
+            return True
+        sent = collections.Counter(urllib.parse.parse_qsl(query, keep_blank_values=True))
+        given = collections.Counter(self.query)
+        if given - sent:
+            return True
+        if sent - given or any(v == REDACTED for _, v in given):
+            return None
+        return False
 
 
 @dataclass(frozen=True)
@@ -582,7 +653,13 @@ class Judge:
     forgotten: LruSet[tuple[str, str]] = field(init=False)  # uploads evicted
     entities: Lru[str, Entity] = field(init=False)  # id -> its 201 item
     pages: Lru[tuple[str, str], frozenset[str]] = field(init=False)  # next_cursor -> ids
+    ends: Lru[tuple[str, str], tuple[str, ...]] = field(init=False)  # cursor -> a last page
     businesses: Lru[str, Business] = field(init=False)
+    presigned: Lru[str, Presigned] = field(init=False)  # route id -> its presign answer
+    presigned_keys: Lru[tuple[str, str], str] = field(init=False)  # (business, key) -> route
+    # When a request through a route first began (the proxy's live routes; a recording
+    # has none): a PUT on its way when a bulk call ended may have been stored before it.
+    route_started: Callable[[str], datetime | None] = lambda _: None
 
     def __post_init__(self) -> None:
         config = self.config
@@ -596,7 +673,10 @@ class Judge:
         )
         self.entities = Lru(config.max_entities)
         self.pages = Lru(config.max_pages)
+        self.ends = Lru(config.max_pages)
         self.businesses = Lru(config.max_businesses)
+        self.presigned = Lru(config.max_upload_routes)
+        self.presigned_keys = Lru(config.max_upload_routes)
 
     def add_secret(self, secret: str) -> None:
         with self.secrets_lock:
@@ -628,12 +708,16 @@ class Judge:
             self.findings.skip(reason, f"{exchange.method} {redact_target(exchange.target)}")
 
     def _judge(self, exchange: Exchange) -> list[Violation]:
+        routed = route_of(exchange.path)
         operation = operation_of(exchange.method, exchange.path)
-        if operation is None:
+        if operation is None and routed is None:
             return []
         if not exchange.body_complete:
             self.findings.skip(TOO_LARGE, f"{exchange.method} {redact_target(exchange.target)}")
             return []
+        if routed is not None:
+            return self._routed(exchange, *routed)
+        assert operation is not None
         self.judged += 1
         response = exchange.response()
         accepted = exchange.token is not None and exchange.token in self.accepted_tokens
@@ -671,6 +755,9 @@ class Judge:
             if operation.method == "GET" and operation.kind is not None and "{" in operation.route:
                 return [lambda: self._not_lost(operation, exchange, response, business_id)]
             return []
+        if operation.route == PRESIGN and operation.method == "POST" and isinstance(body, dict):
+            self._presigned(exchange, body, business_id)
+            return []
         if operation.route == f"{API}/upload/direct":
             data = uploaded_csv(exchange)
             if data is not None and len(data) > MAX_UPLOAD:
@@ -689,7 +776,10 @@ class Judge:
         if operation.method == "GET" and operation.kind is not None and isinstance(body, dict):
             kind_ = operation.kind
             if "{" in operation.route:
-                return [lambda: self._read_back(kind_, body, response, business_id)]
+                return [
+                    lambda: _expect_owner([body], response, business_id),
+                    lambda: self._read_back(kind_, body, response, business_id),
+                ]
             return [lambda: self._list(kind_, exchange, body, response, business_id)]
         return []
 
@@ -717,12 +807,13 @@ class Judge:
                 response,
             )
         if data is None:
+            self._remember(kind, business, business_id, items, exchange)
+            self._expect_put(exchange, response, business_id, key)
             if (business_id, key) in self.forgotten:
                 self.findings.skip(
                     NOT_REMEMBERED,
                     f"{exchange.method} {redact_target(exchange.target)} s3_key {key!r}",
                 )
-            self._remember(kind, business, business_id, items, exchange)
             return
         flag = request.get(kind.flag, False)
         file = parse_csv(data, kind)
@@ -748,6 +839,119 @@ class Judge:
                 )
         finally:
             self._remember(kind, business, business_id, items, exchange)
+
+    def _presigned(self, exchange: Exchange, body: dict[str, Any], business_id: str) -> None:
+        """Remember a presign answer whose upload URL leads through this proxy."""
+        url, key, expires = body.get("upload_url"), body.get("s3_key"), body.get("expires_in")
+        if not (isinstance(url, str) and isinstance(key, str) and isinstance(expires, int)):
+            return
+        parts = urllib.parse.urlsplit(url)
+        routed = route_of(parts.path)
+        if routed is None:
+            return
+        asked = _json(exchange.response().request)
+        wanted = asked.get("content_type") if isinstance(asked, dict) else None
+        route_id, path = routed
+        self.presigned[route_id] = Presigned(
+            business_id=business_id,
+            key=key,
+            path=path,
+            query=tuple(urllib.parse.parse_qsl(parts.query, keep_blank_values=True)),
+            content_type=media_type(wanted if isinstance(wanted, str) else "text/csv"),
+            started=exchange.started,
+            finished=exchange.finished,
+            expires_in=expires,
+        )
+        self.presigned_keys[(business_id, key)] = route_id
+
+    def _routed(self, exchange: Exchange, route_id: str, path: str) -> list[Violation]:
+        """A request to an upload URL the proxy rewrote (``--route-uploads``): the PUT's
+        answer judged, and an accepted file kept for the oracle as a direct upload is."""
+        ticket = self.presigned.get(route_id)
+        if ticket is None:
+            self.findings.skip(ROUTE_UNKNOWN, f"{exchange.method} {redact_target(exchange.target)}")
+            return []
+        self.judged += 1
+        response = exchange.response()
+        accepted = 200 <= exchange.status < 300
+        if accepted and exchange.method == "PUT":
+            ticket.put = True
+            self.forgotten.discard((ticket.business_id, ticket.key))
+            self.uploads[(ticket.business_id, ticket.key)] = exchange.request_body
+            if ticket.key not in self.uploaded_by:
+                self.uploaded_by[ticket.key] = ticket.business_id
+        if exchange.method != "PUT" or exchange.request_header("authorization") is not None:
+            return []  # the contract says how a PUT without Authorization is answered
+        try:
+            self._put(exchange, response, ticket, path)
+        except ContractViolation as violation:
+            secrets = self.known_secrets()
+            return [_violation(exchange, violation, secrets)]
+        return []
+
+    def _put(
+        self, exchange: Exchange, response: httpx.Response, ticket: Presigned, path: str
+    ) -> None:
+        status, size = exchange.status, len(exchange.request_body)
+        edited = ticket.edited(path, urllib.parse.urlsplit(exchange.target).query)
+        if edited:
+            require(
+                status == 403,
+                RULE_TAMPER,
+                f"a PUT to the upload URL with a part changed or dropped answered {status}",
+                response,
+            )
+            return
+        if edited is None:
+            return
+        first, ticket.tried = not ticket.tried, True
+        lifetime = timedelta(seconds=ticket.expires_in)
+        slack = timedelta(seconds=EXPIRY_SLACK)
+        if exchange.started > ticket.finished + lifetime + slack:
+            require(
+                status == 403,
+                RULE_TAMPER,
+                f"a PUT {(exchange.started - ticket.finished).total_seconds():.0f} s after the "
+                f"presign answer (expires_in {ticket.expires_in}) answered {status}",
+                response,
+            )
+            return
+        fresh = exchange.finished + slack < ticket.started + lifetime
+        as_asked = media_type(exchange.request_header("content-type")) == ticket.content_type
+        if size > MAX_UPLOAD:
+            require(
+                status == 413 if fresh and as_asked else not 200 <= status < 300,
+                RULE_PUT_SIZE,
+                f"a PUT of {size} bytes answered {status}",
+                response,
+            )
+        elif fresh and as_asked and first:
+            require(
+                200 <= status < 300,
+                RULE_PUT_SIZE if status == 413 else RULE_PUT,
+                f"the first PUT to the upload URL as handed out (without Authorization, "
+                f"Content-Type {ticket.content_type}, in time) answered {status}",
+                response,
+            )
+
+    def _expect_put(
+        self, exchange: Exchange, response: httpx.Response, business_id: str, key: Any
+    ) -> None:
+        """A bulk call accepted a presigned key whose upload URL led through this proxy,
+        yet no PUT through it was accepted, or even on its way when the call ended."""
+        route_id = self.presigned_keys.get((business_id, key)) if isinstance(key, str) else None
+        ticket = self.presigned.get(route_id) if route_id is not None else None
+        if ticket is None or ticket.put or route_id is None:
+            return
+        began = self.route_started(route_id)
+        if began is not None and began < exchange.finished:
+            return
+        fail(
+            RULE_BEFORE_PUT,
+            f"s3_key {key!r} came from POST /upload; no PUT to its upload URL was accepted "
+            f"(none had begun when this call ended), yet it answered {exchange.status}",
+            response,
+        )
 
     def _existing(
         self, kind: Kind, file: CsvFile, items: Sequence[Any], business: Business
@@ -811,6 +1015,30 @@ class Judge:
             self.read_backs += 1
             expect_same_entity(kind.name, known.item, body, response)
 
+    def _expect_same_end(
+        self,
+        where: str,
+        has_next: Any,
+        ids: list[str],
+        response: httpx.Response,
+        business_id: str,
+    ) -> None:
+        """The page at ``where`` (kind and cursor) once said nothing remained after these
+        very items; asked again (another ``limit``), it must not say more remain.
+        Identical items mean nothing moved in between (new entities come first), so the
+        answers contradict each other whatever the cursor encodes."""
+        key = (business_id, where)
+        ended = self.ends.get(key)
+        if has_next is False:
+            self.ends[key] = tuple(ids)
+        elif has_next is True and ended is not None and tuple(ids) == ended:
+            fail(
+                RULE_END,
+                f"the page {excerpt(where, 60)} said nothing remained after its {len(ids)} "
+                "item(s); the same items asked for again came with has_next true",
+                response,
+            )
+
     def _not_lost(
         self, operation: Operation, exchange: Exchange, response: httpx.Response, business_id: str
     ) -> None:
@@ -832,7 +1060,15 @@ class Judge:
         response: httpx.Response,
         business_id: str,
     ) -> None:
-        limits = exchange.query.get("limit") or ["50"]
+        if "limit" not in exchange.query:
+            said = body.get("limit")
+            require(
+                said is None or said == DEFAULT_LIMIT,
+                RULE_DEFAULT,
+                f"a page asked for without limit says limit={said!r}",
+                response,
+            )
+        limits = exchange.query.get("limit") or [str(DEFAULT_LIMIT)]
         try:
             limit = int(limits[0])
         except ValueError:
@@ -850,7 +1086,16 @@ class Judge:
         cursors = exchange.query.get("cursor") or []
         cursor = cursors[0] if cursors else None
         before = self.pages.get((business_id, cursor)) if cursor else None
+        _expect_owner(items, response, business_id)
         if before is not None:
+            # Entities are never deleted: what remained after that page remains.
+            require(
+                bool(items),
+                RULE_END,
+                f"the page after cursor {excerpt(cursor, 40)} is empty, though the page that "
+                "gave it said more remained",
+                response,
+            )
             again = [i for i in ids if i in before]
             require(
                 not again,
@@ -859,6 +1104,9 @@ class Judge:
                 "that gave it",
                 response,
             )
+        # The first page too: a new entity would come first and change its items.
+        where = f"{kind.name}:{cursor or ''}"
+        self._expect_same_end(where, body.get("has_next"), ids, response, business_id)
         if isinstance(body.get("next_cursor"), str):
             self.pages[(business_id, body["next_cursor"])] = frozenset(ids)
         known = [
@@ -875,6 +1123,21 @@ class Judge:
             )
         for item in items:
             self._read_back(kind, item, response, business_id)
+
+
+def _expect_owner(
+    items: Sequence[Mapping[str, Any]], response: httpx.Response, business_id: str
+) -> None:
+    """Each listed or fetched entity is the caller's (its ``business_id`` compared
+    case-insensitively: the header's spelling is the client's)."""
+    for item in items:
+        owner = item.get("business_id")
+        require(
+            not isinstance(owner, str) or owner.lower() == business_id,
+            RULE_OWNER,
+            f"{item.get('id')} of business {owner!r} served to {business_id}",
+            response,
+        )
 
 
 def _party(kind: Kind, item: Mapping[str, Any]) -> Party:
