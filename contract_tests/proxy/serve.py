@@ -41,7 +41,15 @@ def running_proxy(
             app, log_level="warning", lifespan="off", server_header=False, date_header=False
         )
     )
-    thread = threading.Thread(target=lambda: asyncio.run(server.serve(sockets=[sock])), daemon=True)
+
+    async def serve() -> None:
+        # The upstream client is bound to this loop: it is closed here, not after it.
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            await client.aclose()
+
+    thread = threading.Thread(target=lambda: asyncio.run(serve()), daemon=True)
     thread.start()
     try:
         started = threading.Event()
@@ -57,6 +65,4 @@ def running_proxy(
         server.should_exit = True
         thread.join(timeout=START_SECONDS)
         sock.close()
-        with contextlib.suppress(RuntimeError):
-            asyncio.run(client.aclose())
         state.close()
