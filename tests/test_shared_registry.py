@@ -126,11 +126,13 @@ def test_the_mapping_behaves_as_a_mapping(tmp_path: Path) -> None:
 
 def test_the_controller_names_the_file_to_each_worker_and_removes_it_at_the_end() -> None:
     distribution = parallel.Distribution({"settings": {}, "rules": []})
-    node = type("Node", (), {"workerinput": {}})()
-    distribution.pytest_configure_node(node)
-    named = Path(node.workerinput[parallel.REGISTRY_INPUT])
-    assert named == distribution.registry_file and named.is_file()
-    worker = type("Config", (), {"workerinput": node.workerinput})()
-    assert parallel.registry_file(worker) == named
-    distribution.pytest_unconfigure()
+    try:
+        node = type("Node", (), {"workerinput": {}})()
+        distribution.pytest_configure_node(node)
+        named = Path(node.workerinput[parallel.REGISTRY_INPUT])
+        assert named == distribution.registry_file and named.is_file()
+        worker = type("Config", (), {"workerinput": node.workerinput})()
+        assert parallel.registry_file(worker) == named
+    finally:
+        distribution.pytest_unconfigure()
     assert not distribution.directory.exists()
