@@ -214,6 +214,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench import soak
 
         return soak.main(argv[1:])
+    if argv[:1] == ["registry"]:  # `python -m bench registry`: the suite's registry, per call
+        from bench import registry_cost
+
+        return registry_cost.main(argv[1:])
     args = build_parser().parse_args(argv)
     if args.render is not None:
         results, report = rerender(args.render)

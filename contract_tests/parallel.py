@@ -29,16 +29,25 @@ The scheduler that keeps this order is :class:`AloneFirst` (xdist's
 ``pytest_xdist_make_scheduler``); the run's settings reach the workers through xdist's
 ``workerinput``, never as command-line text, and what the workers deselected comes back
 through ``workeroutput`` for the coverage report.
+
+The run-wide uniqueness checks (ids, invoice numbers) must see every worker's imports:
+the controller creates the run's shared registry file in a temporary directory of its
+own, names it to the workers in ``workerinput`` too, and removes the directory when the
+run ends (:mod:`contract_tests.support.shared_registry`).
 """
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from dayzero_twin.contract_tests.settings import DEFAULT_WORKERS, LATE_ANSWER_SECONDS
+from dayzero_twin.contract_tests.support import shared_registry
 
 # Module file names whose checks run alone (see the module docstring), in no particular
 # order: they run in the order collected.
@@ -51,6 +60,7 @@ LONG_MODULES = frozenset({"test_schemas.py", "test_stateful.py"})
 DEPTH = 2
 # Keys of xdist's workerinput / workeroutput dictionaries.
 RUN_INPUT = "dayzero_contract_run"
+REGISTRY_INPUT = "dayzero_contract_registry"
 DESELECTED_OUTPUT = "dayzero_contract_deselected"
 
 
@@ -101,6 +111,13 @@ def worker_input(config: pytest.Config) -> Any:
     return workerinput.get(RUN_INPUT)
 
 
+def registry_file(config: pytest.Config) -> Path | None:
+    """On a worker: the run's shared registry file; ``None`` outside a worker."""
+    workerinput: Mapping[str, Any] = getattr(config, "workerinput", {})
+    given = workerinput.get(REGISTRY_INPUT)
+    return None if given is None else Path(given)
+
+
 def record_deselected(config: pytest.Config, entries: Sequence[Mapping[str, Any]]) -> None:
     """On a worker: keep what was deselected for the controller's coverage report."""
     output: dict[str, Any] | None = getattr(config, "workeroutput", None)
@@ -116,11 +133,18 @@ def deselected_of(node: Any) -> list[dict[str, Any]]:
 
 class Distribution:
     """The controller's side of a distributed run: hands each worker the run and the
-    scheduler its order. Registered by the plugin only when xdist distributes."""
+    shared registry file, and the scheduler its order. Registered by the plugin only
+    when xdist distributes; owns the registry's directory until the run is over."""
 
     def __init__(self, run_input: Mapping[str, Any]) -> None:
         self.run_input = dict(run_input)
         self.failures = 0
+        self.directory = Path(tempfile.mkdtemp(prefix="dayzero-contract-"))
+        self.registry_file = shared_registry.create(self.directory)
+
+    def pytest_unconfigure(self) -> None:
+        # After every worker has stopped (the controller waits for them in its run loop).
+        shutil.rmtree(self.directory, ignore_errors=True)
 
     def pytest_runtest_logreport(self, report: pytest.TestReport) -> None:
         self.failures += report.failed
@@ -138,6 +162,7 @@ class Distribution:
     @pytest.hookimpl(optionalhook=True)
     def pytest_configure_node(self, node: Any) -> None:
         node.workerinput[RUN_INPUT] = self.run_input
+        node.workerinput[REGISTRY_INPUT] = str(self.registry_file)
 
     @pytest.hookimpl(optionalhook=True)
     def pytest_xdist_make_scheduler(self, config: pytest.Config, log: Any) -> AloneFirst:

@@ -22,6 +22,7 @@ from dayzero_twin.contract_tests.support.assertions import Registry
 from dayzero_twin.contract_tests.support.client import Api, describe_exchange
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.rules import ContractViolation
+from dayzero_twin.contract_tests.support.shared_registry import SharedStore
 
 STANDALONE = "pytest -p dayzero_twin.contract_tests.plugin"
 
@@ -200,8 +201,18 @@ def marks() -> RunMarks:
 
 
 @pytest.fixture(scope="session")
-def registry() -> Registry:
-    return Registry()
+def registry(pytestconfig: pytest.Config) -> Iterator[Registry]:
+    """The run's ids and invoice numbers: in memory one check at a time, the file the
+    controller made when spread over workers, so each sees the others' imports."""
+    shared = parallel.registry_file(pytestconfig)
+    if shared is None:
+        yield Registry()
+        return
+    store = SharedStore(shared)
+    try:
+        yield Registry(ids=store.ids, numbers=store.numbers)
+    finally:
+        store.close()
 
 
 @pytest.fixture(autouse=True)

@@ -10,10 +10,13 @@ scheduler itself, with stand-in workers.
 from __future__ import annotations
 
 import json
+import os
+import re
 import subprocess
 import sys
 import urllib.request
 from dataclasses import dataclass, field
+from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
 
@@ -29,6 +32,7 @@ from dayzero_twin.contract_tests.settings import (
 from tests.inflight import COUNTER_PATH
 from tests.mutants.__main__ import PREFIX
 from tests.mutants.catalogue import BUSINESS, MUTANTS, TOKEN
+from tests.mutants.catalogue_workers import WORKER_MUTANTS
 from tests.test_contract_suite import ROOT, served
 
 WORKERS = 3
@@ -38,6 +42,7 @@ SUITE_SECONDS = 300
 SELECTION = "test_operation or parallel"
 EXAMPLES = 5
 EXITFIRST_MUTANT = "drop-required-field"
+RULE_NUMBERS = "CONTRACT §3.1 finalized invoice numbers are unique within the business"
 
 
 def test_requests_in_flight_never_exceed_the_bound() -> None:
@@ -107,6 +112,53 @@ def test_exitfirst_over_workers_is_a_broken_contract_not_an_error() -> None:
     output = done.stdout + done.stderr
     assert done.returncode == 1, output[-3000:]
     assert "stopping after 1 failures" in output and "BREAKS the contract" in output
+
+
+def test_numbers_repeated_by_imports_on_different_workers_are_caught(tmp_path: Path) -> None:
+    """An implementation numbering per connection repeats numbers only across the
+    workers' connections: one check at a time it looks faithful; spread over workers,
+    the run-wide §3.1 check must still see the repeats. The registry's file goes away
+    with the run."""
+    mutant = next(m for m in WORKER_MUTANTS if m.name == "numbers-per-connection")
+
+    def run(root_url: str, workers: int) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "dayzero_twin.contract_tests",
+                "--base-url",
+                f"{root_url}{PREFIX}{mutant.name}",
+                "--token",
+                TOKEN,
+                "--business-id",
+                BUSINESS,
+                "--workers",
+                str(workers),
+                "-k",
+                mutant.select,
+                "--max-examples",
+                str(EXAMPLES),
+                "-v",
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=SUITE_SECONDS,
+            check=False,
+            env={**os.environ, "TMPDIR": str(tmp_path)},
+        )
+
+    with served() as root_url:
+        alone = run(root_url, 1)
+        spread = run(root_url, WORKERS)
+    assert alone.returncode == 0, alone.stdout[-3000:] + alone.stderr[-3000:]
+    output = spread.stdout + spread.stderr
+    ran_on = set(re.findall(r"^\[(gw\d+)\] \[ *\d+%\] (?:PASSED|FAILED)", spread.stdout, re.M))
+    assert len(ran_on) >= 2, f"the checks did not spread over workers:\n{output[-3000:]}"
+    assert spread.returncode == 1, output[-3000:]
+    assert f"[{RULE_NUMBERS}]" in output and "is also the number of invoice" in output
+    assert not list(tmp_path.glob("dayzero-contract-*")), "the registry outlived the run"
 
 
 def test_unless_told_workers_follow_how_late_the_answers_come() -> None:

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable, Mapping, MutableMapping, Mutable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from typing import Any, TypeGuard
+from typing import Any, Protocol, TypeGuard, runtime_checkable
 
 import httpx
 
@@ -265,33 +265,51 @@ def expect_list_page(
 # -- entities ---------------------------------------------------------------------------
 
 
+@runtime_checkable
+class Claiming(Protocol):
+    """A set whose check-and-add is one step, also across processes (the run's set
+    shared by workers: :class:`~contract_tests.support.shared_registry.SharedSet`)."""
+
+    def claim(self, member: str) -> bool:
+        """Add ``member``; whether it was not there yet."""
+        ...
+
+
 @dataclass
 class Registry:
     """What this run has created: ids must never repeat, invoice numbers neither.
 
-    Any set and mapping will do: the checking proxy passes bounded ones (it runs all day)."""
+    Any set and mapping will do: the checking proxy passes bounded ones (it runs all day),
+    workers of one run pass the ones they share (``support/shared_registry.py``). Each
+    check records as it checks (a set's claim, a mapping's ``setdefault``), so with
+    shared ones of two workers recording the same id or number at once only one wins."""
 
     ids: MutableSet[str] = field(default_factory=set)
     numbers: MutableMapping[str, str] = field(default_factory=dict)
 
     def new_id(self, entity_id: str, response: httpx.Response, where: str) -> None:
         require(
-            entity_id not in self.ids,
+            self._claim(entity_id),
             "CONTRACT §1 ids: every created entity has a new id",
             f"{where}: id {entity_id} was already returned for another entity",
             response,
         )
-        self.ids.add(entity_id)
 
     def new_number(self, number: str, entity_id: str, response: httpx.Response, where: str) -> None:
-        owner = self.numbers.get(number)
+        owner = self.numbers.setdefault(number, entity_id)
         require(
-            owner is None or owner == entity_id,
+            owner == entity_id,
             "CONTRACT §3.1 finalized invoice numbers are unique within the business",
             f"{where}: number {number!r} is also the number of invoice {owner}",
             response,
         )
-        self.numbers[number] = entity_id
+
+    def _claim(self, entity_id: str) -> bool:
+        if isinstance(self.ids, Claiming):
+            return self.ids.claim(entity_id)
+        new = entity_id not in self.ids
+        self.ids.add(entity_id)
+        return new
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import uvicorn
 from dayzero_twin.mock_server.app import create_app
 from dayzero_twin.mock_server.config import MockConfig
 from tests.mutants.catalogue import MUTANTS
+from tests.mutants.catalogue_workers import WORKER_MUTANTS
 
 FAITHFUL = "faithful"
 PREFIX = "/m/"
@@ -27,7 +28,7 @@ def build(name: str) -> Any:
     app = create_app(MockConfig(log_requests=False, presign_ttl_seconds=PRESIGN_TTL_SECONDS))
     if name == FAITHFUL:
         return app
-    return next(mutant for mutant in MUTANTS if mutant.name == name).rewriter(app)
+    return next(m for m in (*MUTANTS, *WORKER_MUTANTS) if m.name == name).rewriter(app)
 
 
 class Dispatcher:
@@ -61,7 +62,7 @@ def main() -> int:
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     sock.bind(("127.0.0.1", 0))
     sock.listen(256)
-    app = Dispatcher([FAITHFUL, *(mutant.name for mutant in MUTANTS)])
+    app = Dispatcher([FAITHFUL, *(mutant.name for mutant in (*MUTANTS, *WORKER_MUTANTS))])
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
     print(f"READY {sock.getsockname()[1]}", flush=True)
     server.run(sockets=[sock])
