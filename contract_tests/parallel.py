@@ -14,11 +14,13 @@ are at most N requests in flight, and ``--workers`` stops at
 at once on purpose (the parallel finalizing imports, ``PARALLEL`` of them) is among the
 *alone* checks below, so nothing else is in flight then.
 
-Alone checks (:data:`ALONE_MODULES`) run first, one at a time, in the order collected,
-with no other check running, because:
+Alone checks (:data:`ALONE_MODULES`, :data:`ALONE_CHECKS`) run first, one at a time, in
+the order collected, with no other check running, because:
 
 * their verdict needs the business to change only by their own hand — two list pages
-  compared, a walk to the very last page;
+  compared, a walk to the very last page, a walk page by page over the newest entities
+  (with a legal offset-style cursor, an entity created between two pages shifts the
+  next page onto items already seen);
 * the parallel imports are the one deliberate burst.
 
 First rather than last: the 10,000-row files of the limit checks must come after every
@@ -52,6 +54,8 @@ from dayzero_twin.contract_tests.support import shared_registry
 # Module file names whose checks run alone (see the module docstring), in no particular
 # order: they run in the order collected.
 ALONE_MODULES = frozenset({"test_pagination_ends.py", "test_concurrency.py"})
+# Single checks that run alone, as ``<module file>::<function>`` (any parameters).
+ALONE_CHECKS = frozenset({"test_read_back.py::test_pages_newest_first_and_cursor_walk"})
 # Modules of few checks of many requests each (schemathesis: one check per operation, a
 # whole chain of links): started first, so the run lasts about as long as the longest.
 LONG_MODULES = frozenset({"test_schemas.py", "test_stateful.py"})
@@ -69,9 +73,15 @@ def module_of(nodeid: str) -> str:
     return nodeid.split("::", 1)[0].rsplit("/", 1)[-1]
 
 
+def check_of(nodeid: str) -> str:
+    """``<module file>::<function>`` of a check, from its node id (parameters dropped)."""
+    function = nodeid.split("::", 1)[-1].split("[", 1)[0]
+    return f"{module_of(nodeid)}::{function}"
+
+
 def is_alone(nodeid: str) -> bool:
-    """Whether the check with this node id runs alone (by the file it is in)."""
-    return module_of(nodeid) in ALONE_MODULES
+    """Whether the check with this node id runs alone (by its file or by its name)."""
+    return module_of(nodeid) in ALONE_MODULES or check_of(nodeid) in ALONE_CHECKS
 
 
 def auto_workers(answer_seconds: float) -> int:

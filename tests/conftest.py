@@ -235,4 +235,4 @@ def conformance_for() -> Callable[[Path], Conformance]:
 def pytest_configure(config: pytest.Config) -> None:
     """Suite runs started by these tests check one thing at a time unless a test says
     otherwise (``--workers``): many run side by side already, on CI's 2 cores."""
-    os.environ.setdefault("CONTRACT_WORKERS", "1")
+    os.environ["CONTRACT_WORKERS"] = "1"

@@ -2,7 +2,8 @@
 
 Every HTTP request waits :data:`DELAY_SECONDS` before the mock sees it, so requests sent
 at about the same time overlap for certain; the most that were ever in flight at once
-is served at ``GET /_inflight`` (not counted itself). One free loopback port, printed as
+is served at ``GET /_inflight`` (not counted itself; ``DELETE /_inflight`` starts a new
+count). One free loopback port, printed as
 ``READY <port>`` like ``python -m tests.mutants``.
 """
 
@@ -35,6 +36,12 @@ class InFlight:
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"] == COUNTER_PATH and scope["method"] == "DELETE":
+            # A new count from now on: one server for several suite runs, each counted.
+            self.most = self.now
+            await send({"type": "http.response.start", "status": 204, "headers": []})
+            await send({"type": "http.response.body", "body": b""})
             return
         if scope["path"] == COUNTER_PATH:
             body = json.dumps({"most": self.most, "total": self.total}).encode()

@@ -16,8 +16,6 @@ vendors) must show the third business exactly as it was before the run.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +25,8 @@ import pytest
 from dayzero_twin.mock_server.app import create_app
 from dayzero_twin.mock_server.config import MockConfig
 from tests.conftest import LiveMock
-from tests.test_contract_suite import PROOF_SECONDS, ROOT, parse_junit
+from tests.suite_runs import run_suite
+from tests.test_contract_suite import PROOF_SECONDS, parse_junit
 
 TOKEN = "dz_footprint_token"
 GIVEN = "5e7a1b2c-0000-4000-8000-00000000000a"
@@ -71,29 +70,17 @@ def test_the_suite_creates_nothing_outside_the_given_businesses(tmp_path: Path) 
         with LiveMock(app) as live:
             before = holdings(live.url)
             junit = tmp_path / "suite.xml"
-            run = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "dayzero_twin.contract_tests",
-                    "--base-url",
-                    live.url,
-                    "--token",
-                    TOKEN,
-                    "--business-id",
-                    GIVEN,
-                    "--second-business-id",
-                    SECOND,
-                    "--max-expiry-wait",
-                    str(PRESIGN_TTL_SECONDS + 1),
-                    "--junit-xml",
-                    str(junit),
-                ],
-                cwd=ROOT,
-                capture_output=True,
-                text=True,
+            run = run_suite(
+                live.url,
+                TOKEN,
+                GIVEN,
+                "--second-business-id",
+                SECOND,
+                "--max-expiry-wait",
+                str(PRESIGN_TTL_SECONDS + 1),
+                "--junit-xml",
+                str(junit),
                 timeout=PROOF_SECONDS,
-                check=False,
             )
             after = holdings(live.url)
     finally:

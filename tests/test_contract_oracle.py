@@ -153,6 +153,14 @@ def test_tampering_never_edits_a_business_id() -> None:
     assert after == {"business": BUSINESS.upper(), "signature": "bee0"}
 
 
+def test_tampering_a_path_ending_in_the_business_id_gives_up() -> None:
+    """No query value to change, and the path's last segment names the business: it is
+    left alone, and there is nothing else to change."""
+    assert tampered(f"https://files.example.com/up/{BUSINESS}", BUSINESS) is None
+    assert tampered(f"https://files.example.com/up/{BUSINESS}?b={BUSINESS}", BUSINESS) is None
+    assert tampered("https://files.example.com/up/", BUSINESS) is None
+
+
 def test_the_window_follows_the_servers_date_header() -> None:
     """A server 20 minutes ahead, consistently, is on time by its own clock; without a
     single valid Date the local clock is all there is."""

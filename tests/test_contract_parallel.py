@@ -9,13 +9,15 @@ scheduler itself, with stand-in workers.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import re
 import subprocess
-import sys
+import threading
 import urllib.request
 from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Any, cast
@@ -28,86 +30,76 @@ from dayzero_twin.contract_tests.settings import (
     DEFAULT_WORKERS,
     LATE_ANSWER_SECONDS,
     MAX_WORKERS,
+    Settings,
+    random_other_business,
 )
-from tests.inflight import COUNTER_PATH
+from tests.inflight import COUNTER_PATH, DELAY_SECONDS
 from tests.mutants.__main__ import PREFIX
 from tests.mutants.catalogue import BUSINESS, MUTANTS, TOKEN
 from tests.mutants.catalogue_workers import WORKER_MUTANTS
-from tests.test_contract_suite import ROOT, served
+from tests.suite_runs import run_suite
+from tests.test_contract_suite import served
 
 WORKERS = 3
 SUITE_SECONDS = 300
-# Long checks (each schemathesis operation) and the one that sends PARALLEL
-# imports at once on purpose: without the alone rule, it would overlap the long ones.
-SELECTION = "test_operation or parallel"
+# Long checks (each schemathesis operation), each one request at a time; with them, the
+# check that sends PARALLEL imports at once would overlap them but for the alone rule.
+LONG = "test_operation"
 EXAMPLES = 5
 EXITFIRST_MUTANT = "drop-required-field"
 RULE_NUMBERS = "CONTRACT §3.1 finalized invoice numbers are unique within the business"
 
 
+def counted(base_url: str, method: str = "GET") -> Any:
+    """The in-flight counter of ``tests.inflight`` (``DELETE``: start a new count)."""
+    request = urllib.request.Request(base_url + COUNTER_PATH, method=method)
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read() or b"null")
+
+
 def test_requests_in_flight_never_exceed_the_bound() -> None:
-    with served("tests.inflight") as base_url:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dayzero_twin.contract_tests",
-                "--base-url",
-                base_url,
-                "--token",
-                TOKEN,
-                "--business-id",
-                BUSINESS,
-                "--workers",
-                str(WORKERS),
-                "-k",
-                SELECTION,
-                "--max-examples",
-                str(EXAMPLES),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+    def run(base_url: str, selection: str) -> Any:
+        counted(base_url, "DELETE")
+        done = run_suite(
+            base_url,
+            TOKEN,
+            BUSINESS,
+            "--workers",
+            str(WORKERS),
+            "-k",
+            selection,
+            "--max-examples",
+            str(EXAMPLES),
             timeout=SUITE_SECONDS,
-            check=False,
         )
-        with urllib.request.urlopen(base_url + COUNTER_PATH, timeout=10) as response:
-            counted = json.loads(response.read())
-    assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
-    # WORKERS checks at a time, one request each; the parallel imports alone, all at once.
-    assert counted["most"] <= max(WORKERS, PARALLEL), counted
-    # And the checks did run side by side: the bound is met, not merely never approached.
-    assert counted["most"] >= WORKERS, counted
+        assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
+        return counted(base_url)
+
+    with served("tests.inflight") as base_url:
+        # Checks of one request at a time each: WORKERS of them side by side, never more.
+        # The bound is met, not merely never approached — by different checks.
+        assert run(base_url, LONG)["most"] == WORKERS
+        # With the check that sends PARALLEL imports at once on purpose: it runs alone,
+        # so nothing else is in flight beside its burst.
+        assert run(base_url, f"{LONG} or parallel")["most"] <= max(WORKERS, PARALLEL)
 
 
 def test_exitfirst_over_workers_is_a_broken_contract_not_an_error() -> None:
     """``-x`` stops the workers (xdist: "Interrupted"); the status must still be 1."""
     mutant = next(m for m in MUTANTS if m.name == EXITFIRST_MUTANT)
     with served() as root_url:
-        done = subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dayzero_twin.contract_tests",
-                "--base-url",
-                f"{root_url}{PREFIX}{mutant.name}",
-                "--token",
-                TOKEN,
-                "--business-id",
-                BUSINESS,
-                "--workers",
-                "2",
-                "-x",
-                "-k",
-                mutant.select,
-                "--max-examples",
-                str(EXAMPLES),
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        done = run_suite(
+            f"{root_url}{PREFIX}{mutant.name}",
+            TOKEN,
+            BUSINESS,
+            "--workers",
+            "2",
+            "-x",
+            "-k",
+            mutant.select,
+            "--max-examples",
+            str(EXAMPLES),
             timeout=SUITE_SECONDS,
-            check=False,
         )
     output = done.stdout + done.stderr
     assert done.returncode == 1, output[-3000:]
@@ -122,30 +114,18 @@ def test_numbers_repeated_by_imports_on_different_workers_are_caught(tmp_path: P
     mutant = next(m for m in WORKER_MUTANTS if m.name == "numbers-per-connection")
 
     def run(root_url: str, workers: int) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [
-                sys.executable,
-                "-m",
-                "dayzero_twin.contract_tests",
-                "--base-url",
-                f"{root_url}{PREFIX}{mutant.name}",
-                "--token",
-                TOKEN,
-                "--business-id",
-                BUSINESS,
-                "--workers",
-                str(workers),
-                "-k",
-                mutant.select,
-                "--max-examples",
-                str(EXAMPLES),
-                "-v",
-            ],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
+        return run_suite(
+            f"{root_url}{PREFIX}{mutant.name}",
+            TOKEN,
+            BUSINESS,
+            "--workers",
+            str(workers),
+            "-k",
+            mutant.select,
+            "--max-examples",
+            str(EXAMPLES),
+            "-v",
             timeout=SUITE_SECONDS,
-            check=False,
             env={**os.environ, "TMPDIR": str(tmp_path)},
         )
 
@@ -165,6 +145,51 @@ def test_unless_told_workers_follow_how_late_the_answers_come() -> None:
     assert parallel.auto_workers(0.002) == 1  # the mock on loopback: nothing to overlap
     assert parallel.auto_workers(LATE_ANSWER_SECONDS) == DEFAULT_WORKERS
     assert parallel.auto_workers(0.150) == DEFAULT_WORKERS  # a typical staging API
+
+
+def unset(base_url: str) -> Settings:
+    """Settings that leave the number of workers to the suite."""
+    return Settings(base_url, TOKEN, BUSINESS, random_other_business())
+
+
+class Instant(BaseHTTPRequestHandler):
+    """Answers every GET at once: an implementation with nothing to overlap."""
+
+    def do_GET(self) -> None:
+        body = b'{"items": [], "has_next": false, "next_cursor": null}'
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Quiet: the test's output is the assertions'."""
+
+
+def test_unless_told_a_late_implementation_gets_the_default_workers() -> None:
+    with served("tests.inflight") as base_url:
+        assert cli.answer_seconds(unset(base_url)) >= DELAY_SECONDS
+        assert cli.with_workers(unset(base_url)).workers == DEFAULT_WORKERS
+
+
+def test_unless_told_an_instant_implementation_gets_one_worker() -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Instant)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        base_url = f"http://127.0.0.1:{server.server_address[1]}"
+        assert cli.answer_seconds(unset(base_url)) < LATE_ANSWER_SECONDS
+        assert cli.with_workers(unset(base_url)).workers == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)
+
+
+def test_workers_given_are_kept_whatever_the_latency() -> None:
+    given = dataclasses.replace(unset("http://127.0.0.1:9"), workers=2)
+    assert cli.with_workers(given) is given
 
 
 def test_workers_over_the_cap_are_refused(capsys: pytest.CaptureFixture[str]) -> None:
@@ -255,3 +280,13 @@ def test_a_crashed_workers_checks_go_to_another() -> None:
     # gw0 dies while running the first alone check: it is reported, the next one moves.
     assert scheduler.remove_node(lead) == CHECKS[2]
     assert other.sent == [3, 4]
+
+
+def test_a_single_check_runs_alone_by_its_name_whatever_its_parameters() -> None:
+    walk = "contract_tests/checks/test_read_back.py::test_pages_newest_first_and_cursor_walk"
+    assert parallel.is_alone(f"{walk}[invoices]") and parallel.is_alone(f"{walk}[bills]")
+    # The other checks of its module do not.
+    assert not parallel.is_alone(
+        "contract_tests/checks/test_read_back.py::test_default_page_is_at_most_50[bills]"
+    )
+    assert parallel.is_alone("contract_tests/checks/test_pagination_ends.py::test_c[bills]")

@@ -19,16 +19,12 @@ import pytest
 from dayzero_twin.contract_tests.settings import Settings
 from dayzero_twin.contract_tests.support.assertions import expect_status
 from dayzero_twin.contract_tests.support.client import Api
-from dayzero_twin.contract_tests.support.csvfile import raw_csv
 from dayzero_twin.contract_tests.support.datagen import RunMarks
 from dayzero_twin.contract_tests.support.flows import bulk_body, json_items
 from dayzero_twin.contract_tests.support.kinds import KIND_NAMES
+from dayzero_twin.contract_tests.support.limits import LIMIT_BYTES, MAX_ROWS, full_file
 from dayzero_twin.contract_tests.support.rules import require, rule
 
-MAX_ROWS = 10_000
-LINES_PER_INVOICE = 100
-MIB = 1024 * 1024
-LIMIT_BYTES = 10 * MIB
 RULE_ROWS = "CONTRACT §3 at most 10,000 data rows: exactly 10,000 (blank lines aside) import"
 RULE_PUT_SIZE = "CONTRACT §2 files over 10 MiB are refused with 413 (presigned PUT too)"
 
@@ -39,28 +35,6 @@ def require_large_files(settings: Settings, rows: int = 0) -> None:
         pytest.skip("large-file checks are off (Settings.large_files)")
     if rows > settings.large_file_rows:
         pytest.skip(f"needs a file of {rows:,} rows; large_file_rows is {settings.large_file_rows}")
-
-
-def full_file(kind: str, marks: RunMarks) -> tuple[bytes, int]:
-    """Exactly 10,000 data rows with blank lines among them; and how many items they make."""
-    tag = marks.tag()
-    if kind == "invoices":
-        header = ["invoice_ref", "customer_email", "due_date", "item_description", "unit_price"]
-        email = marks.email("limit")
-        lines = [
-            [f"{tag}-{index // LINES_PER_INVOICE}", email, "2026-11-22", f"{tag} {index}", "1"]
-            for index in range(MAX_ROWS)
-        ]
-        created = MAX_ROWS // LINES_PER_INVOICE
-    else:
-        header = ["vendor_name", "amount", "description"]
-        vendor = marks.vendor_name("Limit Vendor")
-        lines = [[vendor, "1", f"{tag} {index}"] for index in range(MAX_ROWS)]
-        created = MAX_ROWS
-    text = raw_csv([header, *lines])
-    # Blank lines are skipped, not counted: three of them keep the file at 10,000 rows.
-    first, _, rest = text.partition(b"\n")
-    return first + b"\n\n" + rest.replace(b"\n", b"\n\n", 2), created
 
 
 @rule(RULE_ROWS)

@@ -25,7 +25,10 @@ from dayzero_twin.contract_tests.support.rules import require, rule
 PAGE = 2
 MAX_PAGES = 60
 RULE_ORDER = "CONTRACT §5 lists are newest first (within one file, later items first)"
-RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once"
+RULE_WALK = (
+    "CONTRACT §5 cursor pagination with cursor (from next_cursor), newest first, "
+    "has_next/next_cursor set while more remain"
+)
 
 
 def created_ids(api: Api, kind: str, marks: RunMarks, count: int, tag: str) -> list[str]:

@@ -16,67 +16,16 @@ only dropped, not changed.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
-
 from dayzero_twin.contract_tests.checks.test_uploads import presign
 from dayzero_twin.contract_tests.support.assertions import expect_import_failed, expect_status
 from dayzero_twin.contract_tests.support.client import Api
 from dayzero_twin.contract_tests.support.datagen import RunMarks, simple_file
-from dayzero_twin.contract_tests.support.flows import bulk_body, flip_last, names_business
+from dayzero_twin.contract_tests.support.flows import bulk_body
 from dayzero_twin.contract_tests.support.rules import require, rule
+from dayzero_twin.contract_tests.support.tampering import tamperings
 
 RULE_PART = "CONTRACT §2 a tampered upload URL is refused with 403: every part is signed"
 RULE_PRESIGN = "CONTRACT §2 presigned upload: URL, key, expiry; PUT without Authorization"
-A_DAY = 86_400
-
-
-@dataclass(frozen=True)
-class Tampered:
-    part: str
-    url: str
-
-
-def _changed(value: str, business_id: str, second_business_id: str | None) -> str | None:
-    """A day later for a number (an extended expiry); the second business for a value
-    naming the business (``None`` without one); else the last character changed."""
-    if names_business(value, business_id):
-        if second_business_id is None:
-            return None
-        return value[: len(value) - len(business_id)] + second_business_id
-    if value.isdigit():
-        return str(int(value) + A_DAY)
-    return flip_last(value)
-
-
-def tamperings(url: str, business_id: str, second_business_id: str | None) -> list[Tampered]:
-    """Every single-part edit of ``url`` a client could make."""
-    parts = urlsplit(url)
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    out = []
-    for index, (name, value) in enumerate(query):
-        changed = _changed(value, business_id, second_business_id)
-        if changed is not None:
-            edited = [*query[:index], (name, changed), *query[index + 1 :]]
-            out.append(
-                Tampered(
-                    f"query {name} changed", urlunsplit(parts._replace(query=urlencode(edited)))
-                )
-            )
-        dropped = [*query[:index], *query[index + 1 :]]
-        out.append(
-            Tampered(f"query {name} dropped", urlunsplit(parts._replace(query=urlencode(dropped))))
-        )
-    head, _, last = parts.path.rpartition("/")
-    changed = _changed(last, business_id, second_business_id) if last else None
-    if changed is not None:
-        out.append(
-            Tampered(
-                "last path segment changed",
-                urlunsplit(parts._replace(path=f"{head}/{changed}")),
-            )
-        )
-    return out
 
 
 @rule(RULE_PART)

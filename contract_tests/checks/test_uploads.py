@@ -152,6 +152,11 @@ def test_presigned_key_before_put_is_400(api: Api, kind: str) -> None:
 def test_tampered_upload_url_is_403(api: Api, marks: RunMarks) -> None:
     ticket = presign(api)
     url = tampered(ticket["upload_url"], api.settings.business_id)
+    if url is None:
+        pytest.skip(
+            "the upload URL has no query value and its path ends in the business id: "
+            "no part to change without naming another business"
+        )
     data = simple_file("invoices", marks, 1, "tampered").to_bytes()
     response = api.put_upload_url(url, data)
     expect_status(response, 403, RULE_TAMPER, f"PUT to a tampered upload URL ({url})")

@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dayzero_twin.contract_tests.checks.test_limits import full_file
 from dayzero_twin.contract_tests.support.csvfile import CsvFile, raw_csv
 from dayzero_twin.contract_tests.support.datagen import RunMarks, hard_file, simple_file
 from dayzero_twin.contract_tests.support.kinds import BILLS, INVOICES, KINDS, Kind
+from dayzero_twin.contract_tests.support.limits import full_file
 
 # More than the 50 a list page holds by default, more than a bulk 201 could be "paged" by.
 MORE_THAN_A_PAGE = 60

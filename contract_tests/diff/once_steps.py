@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
-from dayzero_twin.contract_tests.checks.test_limits import LIMIT_BYTES
-from dayzero_twin.contract_tests.checks.test_upload_tampering import tamperings
 from dayzero_twin.contract_tests.diff.session import (
     Observation,
     Session,
@@ -15,6 +13,8 @@ from dayzero_twin.contract_tests.diff.session import (
     text_field,
 )
 from dayzero_twin.contract_tests.support.kinds import INVOICES
+from dayzero_twin.contract_tests.support.limits import LIMIT_BYTES
+from dayzero_twin.contract_tests.support.tampering import tamperings
 
 PARALLEL_IMPORTS = 2
 

@@ -82,7 +82,10 @@ RULE_422_SHAPE = "CONTRACT §1 422 body is HTTPValidationError: detail[] of {loc
 RULE_422_LOC = 'CONTRACT §1 422 loc like ["header","x-business-id"] or ["body","s3_key"]'
 RULE_FOREIGN = "CONTRACT §2 keys belong to the business that uploaded them (elsewhere: 400)"
 RULE_ORDER = "CONTRACT §5 lists are newest first (within one file, later items first)"
-RULE_WALK = "CONTRACT §5 following next_cursor visits every entity exactly once"
+RULE_WALK = (
+    "CONTRACT §5 cursor pagination with cursor (from next_cursor), newest first, "
+    "has_next/next_cursor set while more remain"
+)
 RULE_ACCEPT = "schema: a request the slices' schema accepts is not refused with 422"
 RULE_OVERSIZE = "CONTRACT §2 files over 10 MiB are refused with 413"
 MAX_UPLOAD = 10 * 1024 * 1024

@@ -163,9 +163,12 @@ def names_business(value: str, business_id: str) -> bool:
     return value.lower().endswith(business_id.lower())
 
 
-def tampered(url: str, business_id: str) -> str:
-    """``url`` with one character changed where a signature most likely lives (never in a
-    business id: the suite creates nothing outside the businesses it is given)."""
+def tampered(url: str, business_id: str) -> str | None:
+    """``url`` with one character changed where a signature most likely lives: the longest
+    query value, else the last segment of the path; ``None`` when neither may be changed.
+
+    Never in a business id: the suite creates nothing outside the businesses it is given.
+    """
     parts = urlsplit(url)
     query = parse_qsl(parts.query, keep_blank_values=True)
     editable = [i for i, (_, value) in enumerate(query) if not names_business(value, business_id)]
@@ -175,4 +178,6 @@ def tampered(url: str, business_id: str) -> str:
         query[index] = (name, flip_last(value))
         return urlunsplit(parts._replace(query=urlencode(query)))
     head, _, last = parts.path.rpartition("/")
+    if not last or names_business(last, business_id):
+        return None
     return urlunsplit(parts._replace(path=f"{head}/{flip_last(last)}"))
