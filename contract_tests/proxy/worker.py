@@ -88,9 +88,12 @@ class JudgeWorker:
             await asyncio.to_thread(self.put, exchange)
 
     def drain(self, timeout: float | None = None) -> bool:
-        """Wait until every queued exchange is judged (and recorded); False on timeout."""
+        """Wait until every queued exchange is judged (and recorded), or the worker is
+        closed (nothing more will be judged); False on timeout."""
         with self._cond:
-            return self._cond.wait_for(lambda: not self._items and not self._busy, timeout)
+            return self._cond.wait_for(
+                lambda: self._closed or (not self._items and not self._busy), timeout
+            )
 
     def close(self) -> None:
         """Judge what is queued (waiting ``drain_seconds`` at most), stop the thread,
