@@ -16,10 +16,13 @@ from __future__ import annotations
 import asyncio
 import copy
 import json
+import socket
+import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -32,11 +35,13 @@ from dayzero_twin.contract_tests.proxy.har import HEAD, HarWriter, load_har
 from dayzero_twin.contract_tests.proxy.judge import (
     NOT_REMEMBERED,
     Judge,
+    Violation,
     _validator,
     operations,
 )
 from dayzero_twin.contract_tests.proxy.memory import Lru, LruSet
 from dayzero_twin.contract_tests.proxy.serve import running_proxy
+from dayzero_twin.contract_tests.proxy.worker import STOPPED, JudgeWorker
 
 pytestmark = pytest.mark.timeout(300)
 AUTH = {"Authorization": f"Bearer {MOCK_TOKEN}", "x-business-id": MOCK_BUSINESS}
@@ -232,3 +237,88 @@ def test_fast_schema_check_keeps_the_verdicts() -> None:
             compared += 1
             refused += not exact
     assert compared > 1000 and refused > 500, (compared, refused)
+
+
+# -- the worker survives and stops -------------------------------------------------------
+
+
+class BrokenRecorder(HarWriter):
+    """A recording that fails on each entry with an error that is not an OSError."""
+
+    def add(self, exchange: Exchange) -> None:
+        raise TypeError("not serialisable")
+
+
+def test_a_failing_recording_neither_stops_the_worker_nor_hangs_the_stop(
+    mock_url: str, tmp_path: Path
+) -> None:
+    """Past a queue of two, a dead worker would hold every response (backpressure): each
+    of ten requests is answered, each failure counted as not judged, the stop returns."""
+    state = ProxyState(ProxyConfig(queue_exchanges=2))
+    state.worker.recorder = BrokenRecorder(tmp_path / "broken.har")
+    with running_proxy(mock_url, state) as (url, _):
+        with httpx.Client(base_url=url, timeout=SETTLE_SECONDS) as client:
+            for _ in range(10):
+                assert client.get("/api/v1/invoices", headers=AUTH).status_code == 200
+        assert state.settle(SETTLE_SECONDS)
+    assert state.judge.findings.not_judged == {"the proxy failed after judging (TypeError)": 10}
+    assert load_har(tmp_path / "broken.har").closed
+
+
+class StuckJudge(Judge):
+    """A judge that does not come back from its first exchange until released."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = threading.Event()
+
+    def judge(self, exchange: Exchange) -> list[Violation]:
+        self.release.wait(SETTLE_SECONDS)
+        return super().judge(exchange)
+
+
+def test_stopping_waits_drain_seconds_at_most_and_counts_what_is_left() -> None:
+    """A stuck judgment does not hold the stop: the exchanges still queued are counted as
+    not judged, and a put after the stop too, instead of waiting for ever."""
+    judge = StuckJudge()
+    worker = JudgeWorker(judge, ProxyConfig(drain_seconds=0.2, queue_exchanges=3))
+    for _ in range(3):
+        worker.put(violating())
+    stopping = threading.Thread(target=worker.close)
+    stopping.start()
+    stopping.join(SETTLE_SECONDS / 2)
+    try:
+        assert not stopping.is_alive()
+        worker.put(violating())
+        assert judge.findings.not_judged == {STOPPED: 3}
+    finally:
+        judge.release.set()
+        stopping.join(SETTLE_SECONDS)
+
+
+def test_connections_past_max_connections_are_answered_503(mock_url: str) -> None:
+    """Each request in flight keeps up to keep_bytes of each body; max_connections bounds
+    how many: beyond it uvicorn answers 503 at once rather than keeping more."""
+    state = ProxyState(ProxyConfig(max_connections=2))
+    with running_proxy(mock_url, state) as (url, _):
+        address = urlsplit(url)
+        idle = [socket.create_connection((address.hostname, address.port)) for _ in range(2)]
+        try:
+            statuses = set()
+            for _ in range(50):  # until the server has accepted both idle connections
+                with httpx.Client(base_url=url, timeout=SETTLE_SECONDS) as client:
+                    statuses.add(client.get("/api/v1/invoices", headers=AUTH).status_code)
+                if 503 in statuses:
+                    break
+                threading.Event().wait(0.05)
+            assert 503 in statuses
+        finally:
+            for sock in idle:
+                sock.close()
+        for _ in range(50):  # until the server has seen them closed
+            with httpx.Client(base_url=url, timeout=SETTLE_SECONDS) as client:
+                status = client.get("/api/v1/invoices", headers=AUTH).status_code
+            if status == 200:
+                break
+            threading.Event().wait(0.05)
+        assert status == 200

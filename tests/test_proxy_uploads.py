@@ -18,6 +18,7 @@ import re
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -29,6 +30,7 @@ from dayzero_twin.contract_tests.proxy.app import Front, Proxy, ProxyState
 from dayzero_twin.contract_tests.proxy.config import ProxyConfig
 from dayzero_twin.contract_tests.proxy.judge import RULE_BEFORE_PUT, RULE_PUT, RULE_TAMPER
 from dayzero_twin.contract_tests.proxy.serve import running_proxy
+from dayzero_twin.contract_tests.proxy.uploads import Routes
 from tests.mutants.__main__ import PREFIX
 from tests.test_contract_suite import ROOT, served, suite_argv
 from tests.variants.catalogue import VARIANTS
@@ -160,12 +162,44 @@ def test_no_open_relay() -> None:
         ("PUT", lambda url: "/__proxy/upload/" + url, {}, body),
         ("PUT", lambda url: url.replace("uploads/b", "elsewhere"), {}, body),
         ("PUT", lambda url: url.replace("k.csv", ".."), {}, body),
+        ("PUT", lambda url: url.replace("k.csv", "..%2F..%2Fother"), {}, body),
+        ("PUT", lambda url: url.replace("k.csv", "%2e%2e"), {}, body),
         ("GET", "/__proxy/upload/", {}, b""),
     )
     refused = answers[1:]
-    assert [a.status_code for a in refused] == [404] * 5
+    assert [a.status_code for a in refused] == [404] * 7
     assert all("only forwards to the upload URLs" in a.text for a in refused)
     assert [r.url.path for r in upstream.seen] == ["/api/v1/upload"]
+
+
+@pytest.mark.parametrize(
+    "last",
+    [
+        "..",
+        "%2e%2e",
+        "%2E.",
+        "..%2F..%2Fother",
+        "a%2fb",
+        "..%5C..%5Cother",
+        "%252e%252e",  # decoded twice
+        "a%255Cb",
+    ],
+)
+def test_an_encoded_step_out_of_the_directory_is_refused(last: str) -> None:
+    """A last segment that a backend decoding ``%2F``, ``%5C`` or ``%2e`` (even twice)
+    would read as another directory has no route (docs/PROXY.md: the route fixes the
+    directory of the path); the file named in it, or another, does."""
+    routes = Routes(4)
+    rewritten = routes.rewrite(
+        json.dumps({"upload_url": "https://s3.example/uploads/b/k.csv?X-Sig=s"}).encode(),
+        "http://127.0.0.1:4011",
+    )
+    assert rewritten is not None
+    path = urlsplit(json.loads(rewritten)["upload_url"]).path
+    started = datetime.now(UTC)
+    assert routes.target(path, "X-Sig=s", started) == "https://s3.example/uploads/b/k.csv?X-Sig=s"
+    assert routes.target(path.replace("k.csv", "k%2B1.csv"), "", started) is not None
+    assert routes.target(path.replace("k.csv", last), "X-Sig=s", started) is None
 
 
 def test_tampered_edit_reaches_upstream() -> None:

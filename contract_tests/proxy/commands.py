@@ -178,7 +178,11 @@ def proxy(
     )
 
     def on_report() -> list[str]:
-        state.settle()
+        # Under steady traffic the queue may never be empty: report what is judged by then.
+        if not state.settle(state.config.drain_seconds):
+            LOG.warning(
+                "report written with %d exchange(s) still being judged", state.worker.pending
+            )
         with state.judge.lock:
             findings = state.judge.findings.snapshot()
             judged, exchanges = state.judge.judged, state.judge.exchanges
@@ -201,7 +205,12 @@ def proxy(
     bound = sock.getsockname()[1]
     click.echo(f"proxy: listening on http://{host}:{bound} -> {upstream}", err=True)
     config = uvicorn.Config(
-        app, log_level="warning", lifespan="off", server_header=False, date_header=False
+        app,
+        log_level="warning",
+        lifespan="off",
+        server_header=False,
+        date_header=False,
+        limit_concurrency=state.config.max_connections,
     )
     server = QuietServer(config)
     try:

@@ -47,5 +47,12 @@ class ProxyConfig:
     # (backpressure) before finishing the response; nothing is dropped.
     queue_exchanges: int = 512
     queue_bytes: int = 64 * MIB
+    # Requests in flight at once (uvicorn's limit_concurrency; beyond it: 503). Each keeps
+    # up to keep_bytes of request and of response, so this bounds those copies together
+    # at about max_connections x 2 x keep_bytes.
+    max_connections: int = 64
+    # Seconds a report or a stop waits for the judge to catch up; what is still queued
+    # then is counted as not judged rather than waited for.
+    drain_seconds: float = 60.0
     # Upstream timeout, seconds.
     timeout: float = 60.0

@@ -38,7 +38,13 @@ def running_proxy(
     sock.listen(256)
     server = _Server(
         uvicorn.Config(
-            app, log_level="warning", lifespan="off", server_header=False, date_header=False
+            app,
+            log_level="warning",
+            lifespan="off",
+            server_header=False,
+            date_header=False,
+            # Each request in flight keeps up to keep_bytes of each body: this bounds them.
+            limit_concurrency=state.config.max_connections,
         )
     )
 

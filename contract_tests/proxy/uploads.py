@@ -37,6 +37,16 @@ REFUSED = (
 )
 
 
+def _stays_in_directory(last: str) -> bool:
+    """Whether the last segment, as a backend that decodes it (once or twice) would read
+    it, names a file of the route's directory: no ``.``/``..``, no ``/`` or ``\\``."""
+    once = urllib.parse.unquote(last)
+    return not any(
+        name in (".", "..") or "/" in name or "\\" in name
+        for name in (last, once, urllib.parse.unquote(once))
+    )
+
+
 @dataclass
 class Route:
     """Where one rewritten ``upload_url`` leads: the origin and directory it may reach,
@@ -99,8 +109,8 @@ class Routes:
             return None
         route_id, path = found
         directory, _, last = path.rpartition("/")
-        if urllib.parse.unquote(last) in (".", ".."):
-            return None  # would climb out of the directory
+        if not _stays_in_directory(last):
+            return None
         with self._lock:
             route = self._routes.get(route_id)
             if route is None or directory + "/" != route.directory:
