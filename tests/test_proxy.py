@@ -17,12 +17,14 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
 import pytest
+import yaml
 
 from dayzero_twin.contract_tests.proxy.app import ProxyState
 from dayzero_twin.contract_tests.proxy.exchange import Exchange, redact_headers, redact_target
@@ -262,6 +264,44 @@ def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Pa
     assert replay.violations == []
     assert (replay.judged, replay.oracle_checked) == (judge.judged, judge.oracle_checked)
 
+
+
+def _page(ids: list[str], cursor: str | None, next_cursor: str | None) -> Exchange:
+    """A valid list page of invoices named ``ids`` (the slice's own example invoice)."""
+    slice_ = yaml.safe_load((ROOT / "openapi" / "invoices-list.yaml").read_text())
+    example = slice_["paths"]["/api/v1/invoices"]["get"]["responses"]["200"]["content"]
+    invoice = example["application/json"]["example"]["items"][0]
+    target = "/api/v1/invoices?limit=3" + (f"&cursor={cursor}" if cursor else "")
+    body = {
+        "items": [
+            {**invoice, "id": str(uuid.uuid5(uuid.NAMESPACE_OID, i)), "number": None}
+            for i in ids
+        ],
+        "total": None,
+        "limit": 3,
+        "has_next": next_cursor is not None,
+        "has_prev": cursor is not None,
+        "next_cursor": next_cursor,
+        "prev_cursor": None,
+    }
+    return exchange(target=target, headers=AUTH, body=body)
+
+
+def _walk_rules(second_page: list[str]) -> set[str]:
+    judge = Judge()
+    judge.accepted_tokens.add("token-1")
+    judge.judge(_page(["a", "b", "c"], None, "c1"))
+    return {v.rule for v in judge.judge(_page(second_page, "c1", None))}
+
+
+def test_a_page_shifted_by_inserts_is_not_judged_a_repeat_elsewhere_is() -> None:
+    """An offset cursor after two creations by another client repeats the tail of the page
+    before, in order, at its head: legal (CONTRACT §5 says nothing of a list that changes
+    during a walk). Any other repeat is what a cursor that revisits items gives."""
+    walk = "CONTRACT §5 cursor pagination"
+    assert not any(walk in rule for rule in _walk_rules(["b", "c", "d"]))
+    assert any(walk in rule for rule in _walk_rules(["a", "d", "e"]))
+    assert any(walk in rule for rule in _walk_rules(["c", "b", "d"]))
 
 # Mutants one exchange (or the proxy's memory of earlier ones) reveals, and the rule the
 # proxy must name for each; docs/PROXY.md lists them all, caught or not.
