@@ -144,6 +144,31 @@ def outcome(code: int, junit: Path, log: Path, seconds: float) -> SuiteRun:
     return SuiteRun(code, tuple(failures), tuple(passed), tuple(skipped), output, seconds)
 
 
+def run_jobs(jobs: list[dict[str, str | list[str]]]) -> dict[str, int]:
+    """Run suite jobs (``name``, ``log``, ``argv``) through the forking runner,
+    ``WORKERS`` at a time: each one's exit code, by name."""
+    runner = subprocess.run(
+        [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
+        cwd=ROOT,
+        input="".join(json.dumps(job) + "\n" for job in jobs),
+        capture_output=True,
+        text=True,
+        timeout=PROOF_SECONDS,
+        check=False,
+    )
+    codes = {
+        name: int(code)
+        for _, name, code in (
+            line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
+        )
+    }
+    assert len(codes) == len(jobs), (
+        f"runner finished {len(codes)} of {len(jobs)}:\n"
+        f"{runner.stdout[-2000:]}{runner.stderr[-2000:]}"
+    )
+    return codes
+
+
 @pytest.fixture(scope="module")
 def runs() -> dict[str, SuiteRun]:
     """Every run of the proof: the faithful mock through the real command line, and each
@@ -177,25 +202,7 @@ def runs() -> dict[str, SuiteRun]:
             for m in MUTANTS
         ]
         try:
-            runner = subprocess.run(
-                [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
-                cwd=ROOT,
-                input="".join(json.dumps(job) + "\n" for job in jobs),
-                capture_output=True,
-                text=True,
-                timeout=PROOF_SECONDS,
-                check=False,
-            )
-            codes = {
-                name: int(code)
-                for _, name, code in (
-                    line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
-                )
-            }
-            assert len(codes) == len(jobs), (
-                f"runner finished {len(codes)} of {len(jobs)}:\n"
-                f"{runner.stdout[-2000:]}{runner.stderr[-2000:]}"
-            )
+            codes = run_jobs(jobs)
             faithful_code = faithful.wait(timeout=PROOF_SECONDS)
         finally:
             if faithful.poll() is None:

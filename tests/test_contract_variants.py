@@ -12,24 +12,13 @@ keys that do not spell the business id).
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.test_contract_suite import (
-    PROOF_SECONDS,
-    ROOT,
-    WORKERS,
-    SuiteRun,
-    outcome,
-    served,
-    suite_argv,
-)
+from tests.test_contract_suite import SuiteRun, outcome, run_jobs, served, suite_argv
 from tests.variants.catalogue import VARIANTS, Variant
 
 PREFIX = "/m/"
@@ -50,22 +39,7 @@ def variant_runs() -> dict[str, SuiteRun]:
             }
             for v in VARIANTS
         ]
-        runner = subprocess.run(
-            [sys.executable, "-m", "tests.mutants.runner", str(WORKERS)],
-            cwd=ROOT,
-            input="".join(json.dumps(job) + "\n" for job in jobs),
-            capture_output=True,
-            text=True,
-            timeout=PROOF_SECONDS,
-            check=False,
-        )
-        codes = {
-            name: int(code)
-            for _, name, code in (
-                line.split() for line in runner.stdout.splitlines() if line.startswith("DONE")
-            )
-        }
-        assert len(codes) == len(jobs), f"runner finished {len(codes)} of {len(jobs)}"
+        codes = run_jobs(jobs)
         seconds = time.monotonic() - started
         return {
             name: outcome(code, folder / f"{name}.xml", folder / f"{name}.log", seconds)

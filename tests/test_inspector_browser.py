@@ -12,7 +12,6 @@ never fixed sleeps or assertions on how long something took.
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import subprocess
@@ -30,21 +29,11 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: `make install` adds it (dev extra)"
 )
 
+from tests.chromium import WAIT_MS, launched_chromium  # noqa: E402
+
 ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "build" / "artifacts"
-CHROMIUM = Path(os.environ.get("CHROMIUM", "/usr/bin/chromium"))
-LAUNCH_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 STARTUP_SECONDS = 30
-WAIT_MS = 20_000
 BUSINESS = "b5a1c6de-0000-4000-8000-000000000001"
 CREATE_INVOICES = "create_bulk_invoices_api_v1_invoices_bulk_post"
 
@@ -101,17 +90,7 @@ def mock_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium "
-            "(apt-get, as root); set CHROMIUM=/path/to/chromium to use another"
-        )
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium(sync_api)
 
 
 @dataclass

@@ -7,7 +7,7 @@ works if they are answered. It uploads a CSV, imports it, lists and reads back, 
 through the proxy in front of a mock and once against the mock directly: the page must
 show the same results both ways, and the proxy must have judged all four calls (the
 bulk 201 against the file it saw go up, the read-back against that 201) without a
-violation. Chromium and skip rules as in tests/test_inspector_browser.py.
+violation. Chromium and skip rules: tests/chromium.py.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ sync_api = pytest.importorskip(
     "playwright.sync_api", reason="playwright is not installed: `make install` adds it (dev extra)"
 )
 
-from tests.test_inspector_browser import CHROMIUM, LAUNCH_ARGS, WAIT_MS  # noqa: E402
+from tests.chromium import WAIT_MS, launched_chromium  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "examples" / "browser-app"
@@ -69,17 +69,7 @@ def mock_url() -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.skip(
-            f"no Chromium at {CHROMIUM}: `make browser` installs Debian's chromium "
-            "(apt-get, as root); set CHROMIUM=/path/to/chromium to use another"
-        )
-    with sync_api.sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=LAUNCH_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
+    yield from launched_chromium(sync_api)
 
 
 def run_app(browser: Any, app_url: str, api: str, business: str) -> dict[str, Any]:
