@@ -35,6 +35,7 @@ from dayzero_twin.contract_tests.support.kinds import INVOICES
 from tests.mutants.__main__ import FAITHFUL, PREFIX
 from tests.mutants.catalogue import BUSINESS, BY_NAME, SECOND_BUSINESS, TOKEN
 from tests.proxy_mutants import proxied_rules
+from tests.suite_runs import run_suite
 from tests.test_contract_suite import ROOT, served
 
 SUITE_SECONDS = 600
@@ -208,30 +209,6 @@ def root_url() -> Iterator[str]:
         yield url
 
 
-def run_suite(base_url: str, *extra: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "dayzero_twin.contract_tests",
-            "--base-url",
-            base_url,
-            "--token",
-            TOKEN,
-            "--business-id",
-            BUSINESS,
-            "--second-business-id",
-            SECOND_BUSINESS,
-            *extra,
-        ],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=SUITE_SECONDS,
-        check=False,
-    )
-
-
 def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Path) -> None:
     """(a) and (d): the suite passes through the proxy, which finds nothing, presigned
     PUTs included (routed through it, the suite's tampering checks editing the routed
@@ -239,7 +216,18 @@ def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Pa
     har = tmp_path / "suite.har"
     state = ProxyState(record=har, route_uploads=True)
     with running_proxy(root_url + PREFIX + FAITHFUL, state) as (url, state):
-        done = run_suite(url, "--max-examples", "5", "--max-expiry-wait", "6")
+        done = run_suite(
+            url,
+            TOKEN,
+            BUSINESS,
+            "--second-business-id",
+            SECOND_BUSINESS,
+            "--max-examples",
+            "5",
+            "--max-expiry-wait",
+            "6",
+            timeout=SUITE_SECONDS,
+        )
         assert state.settle(timeout=SETTLE_SECONDS)
         judge = state.judge
         with judge.lock:
@@ -265,7 +253,6 @@ def test_whole_suite_through_proxy_sees_no_violation(root_url: str, tmp_path: Pa
     assert (replay.judged, replay.oracle_checked) == (judge.judged, judge.oracle_checked)
 
 
-
 def _page(ids: list[str], cursor: str | None, next_cursor: str | None) -> Exchange:
     """A valid list page of invoices named ``ids`` (the slice's own example invoice)."""
     slice_ = yaml.safe_load((ROOT / "openapi" / "invoices-list.yaml").read_text())
@@ -274,8 +261,7 @@ def _page(ids: list[str], cursor: str | None, next_cursor: str | None) -> Exchan
     target = "/api/v1/invoices?limit=3" + (f"&cursor={cursor}" if cursor else "")
     body = {
         "items": [
-            {**invoice, "id": str(uuid.uuid5(uuid.NAMESPACE_OID, i)), "number": None}
-            for i in ids
+            {**invoice, "id": str(uuid.uuid5(uuid.NAMESPACE_OID, i)), "number": None} for i in ids
         ],
         "total": None,
         "limit": 3,
@@ -302,6 +288,7 @@ def test_a_page_shifted_by_inserts_is_not_judged_a_repeat_elsewhere_is() -> None
     assert not any(walk in rule for rule in _walk_rules(["b", "c", "d"]))
     assert any(walk in rule for rule in _walk_rules(["a", "d", "e"]))
     assert any(walk in rule for rule in _walk_rules(["c", "b", "d"]))
+
 
 # Mutants one exchange (or the proxy's memory of earlier ones) reveals, and the rule the
 # proxy must name for each; docs/PROXY.md lists them all, caught or not.
