@@ -183,12 +183,18 @@ class Proxy:
                     "headers": response_headers,
                 }
             )
+            # The last chunk is held back until the exchange is queued: a client that
+            # has every byte of a sized body is done reading, and its next request (or a
+            # test's settle()) must find this exchange already waiting to be judged.
+            last = b""
             async for chunk in chunks:
                 if len(received) + len(chunk) <= keep:
                     received.extend(chunk)
                 else:
                     complete = False
-                await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                if last:
+                    await send({"type": "http.response.body", "body": last, "more_body": True})
+                last = chunk
         finally:
             await upstream.aclose()
         exchange = Exchange(
@@ -206,7 +212,7 @@ class Proxy:
             base_url=_base_url(scope),
         )
         await self.state.worker.submit(exchange)
-        await send({"type": "http.response.body", "body": b"", "more_body": False})
+        await send({"type": "http.response.body", "body": last, "more_body": False})
 
 
 def _rewritten(method: str, target: str, upstream: httpx.Response) -> bool:
